@@ -1,0 +1,1 @@
+"""Transports: each turns platform payloads into Events and Replies into platform payloads."""

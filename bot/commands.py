@@ -1,0 +1,60 @@
+"""The one command table that every adapter registers (slash commands, app commands, console)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.events import Event, Reply
+
+if TYPE_CHECKING:
+    from bot.core import Bot
+
+Handler = Callable[["Bot", Event], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    summary: str
+    usage: str
+    handler: Handler
+    admin: bool = False
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str, summary: str, usage: str = "", admin: bool = False) -> Callable[[Handler], Handler]:
+    """Register a handler in COMMANDS under `name`."""
+
+    def register(fn: Handler) -> Handler:
+        COMMANDS[name] = Command(name, summary, usage or name, fn, admin)
+        return fn
+
+    return register
+
+
+@command("ask", "Ask a question; the answer quotes the articles verbatim, with citations.", "ask QUESTION")
+async def ask(bot: Bot, event: Event) -> Reply:
+    question = event.text.strip()
+    if not question:
+        return Reply.notice("Ask me a question, for example: what did Russia demand?", ephemeral=True)
+    answer = await bot.run(bot.engine.ask, question, top=bot.settings.top)
+    return Reply(kind="answer", answer=answer)
+
+
+@command("help", "Show what Parley can do.", "help")
+async def help_(bot: Bot, event: Event) -> Reply:
+    lines = [f"`{c.usage}`: {c.summary}" + (" (admins only)" if c.admin else "") for c in COMMANDS.values()]
+    lines.append("Mention me or send me a direct message to ask a question.")
+    lines.append("I only quote the indexed articles verbatim; I never write answers of my own.")
+    return Reply.notice("Parley answers questions from the indexed news articles.", *lines, ephemeral=True)
+
+
+@command("status", "Articles, passages, index version and last ingest.", "status")
+async def status(bot: Bot, event: Event) -> Reply:
+    stats = await bot.run(bot.engine.stats)
+    lines = [f"{key.replace('_', ' ')}: {value}" for key, value in stats.items()]
+    return Reply.notice("Parley status", *lines, ephemeral=True)

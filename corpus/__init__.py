@@ -1,0 +1,1 @@
+"""Articles: model, loaders, normalisation, dedup and the SQLite article store."""

