@@ -1,0 +1,57 @@
+"""Sentence passages with character offsets, from pysbd's rule-based sentence splitter."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pysbd
+
+from corpus.model import Article
+from index.types import Passage
+
+_PARA = re.compile(r"\n\s*\n|\n")
+# Splits pysbd leaves joined when a paragraph has no blank line between sentences and
+# a closing quote is followed by a capital: “... president!” Trump wrote.
+_MIN_CHARS = 2
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> pysbd.Segmenter:
+    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+def paragraphs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each non-empty paragraph (lines are paragraphs in normalised text)."""
+    spans, pos = [], 0
+    for m in _PARA.finditer(text):
+        spans.append((pos, m.start()))
+        pos = m.end()
+    spans.append((pos, len(text)))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+def split_sentences(text: str, base: int = 0) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences of one paragraph, trimmed of surrounding space."""
+    out = []
+    for span in _segmenter().segment(text):
+        start, end = span.start, span.end
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end - start >= _MIN_CHARS:
+            out.append((base + start, base + end))
+    return out
+
+
+def split_passages(article: Article) -> list[Passage]:
+    """Every sentence of the article body as a Passage; `text` is `article.text[start:end]`."""
+    passages: list[Passage] = []
+    for para_no, (p_start, p_end) in enumerate(paragraphs(article.text)):
+        for start, end in split_sentences(article.text[p_start:p_end], p_start):
+            seq = len(passages)
+            passages.append(
+                Passage(f"{article.id}:{seq}", article.id, seq, para_no, start, end, article.text[start:end])
+            )
+    return passages

@@ -1,0 +1,79 @@
+"""Query understanding: which parties and negotiation acts a question asks about, and its content terms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from index.lexical import stem, stopwords, words
+from index.negotiations import Party, Tracked
+
+# Words that shape a question but carry no content to match in a passage.
+QUESTION_WORDS = frozenset(
+    "what which who whom whose when where why how did does do done has have had is are was were will would "
+    "can could should shall may might must say said tell told about anything something any happen happened "
+    "think thinks".split()
+)
+# Stems of act words that also frame questions ("what did X say") rather than ask for that act.
+_FRAMING_ACTS = {"statement"}
+
+
+@dataclass(frozen=True)
+class TermGroup:
+    """A query concept: alternatives (stems) any one of which matches; weight scales its BM25 share."""
+
+    label: str
+    alternatives: tuple[str, ...]
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    parties: tuple[Party, ...]
+    acts: tuple[str, ...]
+    groups: tuple[TermGroup, ...]
+    act_stems: frozenset[str] = field(default=frozenset())
+
+    @cached_property
+    def act_pattern(self) -> re.Pattern[str] | None:
+        if not self.act_stems:
+            return None
+        return re.compile(r"\b(\w+)\b")
+
+    def act_in(self, text: str) -> bool:
+        return bool(self.act_stems) and any(stem(w) in self.act_stems for w in words(text))
+
+
+class QueryAnalyzer:
+    """Maps questions onto tracked parties (any alias) and acts (any act word), from the negotiations file."""
+
+    def __init__(self, tracked: Tracked):
+        self.tracked = tracked
+        self.parties = tuple(tracked.parties().values())
+        self.act_stems = {act: frozenset(stem(w) for w in ws if " " not in w) for act, ws in tracked.acts.items()}
+
+    def analyze(self, question: str) -> Query:
+        stops = stopwords() | QUESTION_WORDS
+        parties = tuple(p for p in self.parties if p.mentioned_in(question))
+        # stems covered by a party alias are matched through the party group, not as loose terms
+        party_stems: set[str] = set()
+        groups: list[TermGroup] = []
+        for p in parties:
+            alts = {stem(w) for a in p.aliases + (p.name,) if " " not in a for w in words(a)}
+            party_stems |= {stem(w) for m in p.pattern.finditer(question) for w in words(m.group(0))}
+            groups.append(TermGroup(p.name, tuple(sorted(alts)), 1.0))
+        q_stems = [stem(w) for w in words(question) if w not in stops]
+        acts = tuple(
+            act for act, stems in self.act_stems.items() if act not in _FRAMING_ACTS and stems & set(q_stems)
+        )
+        act_stems = frozenset().union(*(self.act_stems[a] for a in acts)) if acts else frozenset()
+        for act in acts:
+            groups.append(TermGroup(act, tuple(sorted(self.act_stems[act])), 1.0))
+        seen = set(party_stems) | set().union(*(g.alternatives for g in groups)) if groups else set(party_stems)
+        for s in q_stems:
+            if s not in seen:
+                seen.add(s)
+                groups.append(TermGroup(s, (s,), 1.0))
+        return Query(question, parties, acts, tuple(groups), act_stems)

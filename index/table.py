@@ -1,0 +1,79 @@
+"""The passage table of one index version: compact arrays of offsets, saved as .npy files plus JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from index.types import Passage
+
+_COLS = ("art", "seq", "para", "start", "end")
+
+
+class PassageTable:
+    """Row i of every array describes passage i; rows are shared by Chroma metadata and the BM25 index."""
+
+    def __init__(self, article_ids: list[str], cols: dict[str, np.ndarray]):
+        self.article_ids = article_ids
+        self.cols = cols
+        self._art_row = {a: i for i, a in enumerate(article_ids)}
+        self._id_row: dict[str, int] | None = None
+
+    @classmethod
+    def build(cls, passages: Iterable[Passage]) -> PassageTable:
+        article_ids: list[str] = []
+        index: dict[str, int] = {}
+        data: dict[str, list[int]] = {c: [] for c in _COLS}
+        for p in passages:
+            if p.article_id not in index:
+                index[p.article_id] = len(article_ids)
+                article_ids.append(p.article_id)
+            for col, value in zip(_COLS, (index[p.article_id], p.seq, p.para, p.start, p.end)):
+                data[col].append(value)
+        return cls(article_ids, {c: np.asarray(v, dtype=np.int32) for c, v in data.items()})
+
+    def __len__(self) -> int:
+        return int(self.cols["art"].shape[0])
+
+    def article_id(self, row: int) -> str:
+        return self.article_ids[int(self.cols["art"][row])]
+
+    def passage_id(self, row: int) -> str:
+        return f"{self.article_id(row)}:{int(self.cols['seq'][row])}"
+
+    def row_of(self, passage_id: str) -> int | None:
+        if self._id_row is None:
+            self._id_row = {self.passage_id(r): r for r in range(len(self))}
+        return self._id_row.get(passage_id)
+
+    def span(self, row: int) -> tuple[int, int]:
+        return int(self.cols["start"][row]), int(self.cols["end"][row])
+
+    def neighbour(self, row: int, step: int) -> int | None:
+        """The row of the previous (-1) or next (+1) sentence in the same paragraph, if any."""
+        other = row + step
+        if 0 <= other < len(self) and self.cols["art"][other] == self.cols["art"][row]:
+            if self.cols["para"][other] == self.cols["para"][row]:
+                return other
+        return None
+
+    def rows_of_article(self, article_id: str) -> np.ndarray:
+        idx = self._art_row.get(article_id)
+        if idx is None:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(self.cols["art"] == idx)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for col, arr in self.cols.items():
+            np.save(folder / f"passages.{col}.npy", arr, allow_pickle=False)
+        (folder / "articles.json").write_text(json.dumps(self.article_ids))
+
+    @classmethod
+    def load(cls, folder: Path) -> PassageTable:
+        article_ids = json.loads((folder / "articles.json").read_text())
+        cols = {c: np.load(folder / f"passages.{c}.npy", allow_pickle=False) for c in _COLS}
+        return cls(article_ids, cols)

@@ -1,0 +1,73 @@
+"""The BM25 index: tokenisation, save/load round trip, and scores against a brute-force reference."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.lexical import LexicalIndex, tokenize
+from index.table import PassageTable
+from index.types import Passage
+
+DOCS = [
+    "Moscow demanded sanctions relief before a ceasefire.",
+    "Kyiv insisted on international monitors.",
+    "The two delegations agreed to exchange prisoners.",
+    "Sanctions were not discussed on the first day.",
+]
+
+
+def brute_bm25(docs: list[list[str]], term: str, k1: float = 1.2, b: float = 0.75) -> list[float]:
+    """Lucene-style BM25 (bm25s' default) written out longhand."""
+    n = len(docs)
+    avgdl = sum(len(d) for d in docs) / n
+    df = sum(1 for d in docs if term in d)
+    idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+    out = []
+    for d in docs:
+        tf = d.count(term)
+        out.append(idf * tf / (tf + k1 * (1 - b + b * len(d) / avgdl)) if tf else 0.0)
+    return out
+
+
+def test_tokenize_stems_and_drops_stopwords() -> None:
+    assert tokenize("The Kremlin demanded sanctions") == ["kremlin", "demand", "sanction"]
+    assert tokenize("Kyiv’s reply") == ["kyiv", "repli"]
+
+
+@pytest.mark.parametrize("term", ["sanction", "demand", "kyiv"])
+def test_scores_match_reference(term: str) -> None:
+    ix = LexicalIndex.build(DOCS)
+    expected = brute_bm25([tokenize(d) for d in DOCS], term)
+    assert np.allclose(ix.scores(term), expected, atol=1e-5)
+
+
+def test_unknown_token_has_no_scores() -> None:
+    ix = LexicalIndex.build(DOCS)
+    assert ix.scores("beijing") is None
+    assert ix.idf("beijing") == 0.0 and ix.idf("sanction") > 0
+
+
+def test_save_load_round_trip(tmp_path: Path) -> None:
+    ix = LexicalIndex.build(DOCS)
+    ix.save(tmp_path / "lex")
+    again = LexicalIndex.load(tmp_path / "lex")
+    for term in ("sanction", "prison", "monitor"):
+        assert np.array_equal(ix.scores(term), again.scores(term))
+    assert (tmp_path / "lex" / "tokenizer.json").read_text().startswith("{")
+
+
+def test_passage_table_round_trip(tmp_path: Path) -> None:
+    ps = [Passage(f"a:{i}", "a", i, i // 2, i * 10, i * 10 + 5, "x") for i in range(4)]
+    ps.append(Passage("b:0", "b", 0, 0, 0, 3, "y"))
+    table = PassageTable.build(ps)
+    table.save(tmp_path)
+    again = PassageTable.load(tmp_path)
+    assert [again.passage_id(r) for r in range(5)] == ["a:0", "a:1", "a:2", "a:3", "b:0"]
+    assert again.span(2) == (20, 25)
+    assert again.neighbour(1, -1) == 0 and again.neighbour(2, -1) is None  # paragraph boundary
+    assert again.neighbour(4, -1) is None  # article boundary
+    assert again.row_of("b:0") == 4
