@@ -15,8 +15,9 @@ QUESTION_WORDS = frozenset(
     "can could should shall may might must say said tell told about anything something any happen happened "
     "think thinks".split()
 )
+SYNONYM_CREDIT = 0.7
 # Stems of act words that also frame questions ("what did X say") rather than ask for that act.
-_FRAMING_ACTS = {"statement"}
+_FRAMING_ACTS: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class TermGroup:
     label: str
     alternatives: tuple[str, ...]
     weight: float = 1.0
+    primary: frozenset[str] = frozenset()  # the question's own stems; other alternatives earn SYNONYM_CREDIT
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class Query:
         return re.compile(r"\b(\w+)\b")
 
     def act_in(self, text: str) -> bool:
+        """The passage uses one of the asked acts' words (a quotation counts as a statement)."""
+        if "statement" in self.acts and any(ch in text for ch in "“\"”"):
+            return True
         return bool(self.act_stems) and any(stem(w) in self.act_stems for w in words(text))
 
 
@@ -64,13 +69,15 @@ class QueryAnalyzer:
             alts = {stem(w) for a in p.aliases + (p.name,) if " " not in a for w in words(a)}
             party_stems |= {stem(w) for m in p.pattern.finditer(question) for w in words(m.group(0))}
             groups.append(TermGroup(p.name, tuple(sorted(alts)), 1.0))
+        all_stems = {stem(w) for w in words(question)}
         q_stems = [stem(w) for w in words(question) if w not in stops]
         acts = tuple(
-            act for act, stems in self.act_stems.items() if act not in _FRAMING_ACTS and stems & set(q_stems)
+            act for act, stems in self.act_stems.items() if act not in _FRAMING_ACTS and stems & all_stems
         )
         act_stems = frozenset().union(*(self.act_stems[a] for a in acts)) if acts else frozenset()
         for act in acts:
-            groups.append(TermGroup(act, tuple(sorted(self.act_stems[act])), 1.0))
+            own = frozenset(self.act_stems[act] & all_stems)
+            groups.append(TermGroup(act, tuple(sorted(self.act_stems[act])), 1.0, own))
         seen = set(party_stems) | set().union(*(g.alternatives for g in groups)) if groups else set(party_stems)
         for s in q_stems:
             if s not in seen:

@@ -11,7 +11,7 @@ import numpy as np
 
 from index.embedder import Embedder
 from index.lexical import LexicalIndex, stem, words
-from index.query import Query, QueryAnalyzer
+from index.query import SYNONYM_CREDIT, Query, QueryAnalyzer
 from index.table import PassageTable
 from index.vectors import VectorStore
 
@@ -24,7 +24,7 @@ class Weights:
 
     cos: float = 0.60
     coverage: float = 0.30
-    party: float = 0.10
+    party: float = 0.20
     act: float = 0.10
     party_missing: float = -0.15  # a party was asked about and the passage's paragraph never names it
 
@@ -106,8 +106,10 @@ class Retriever:
         for group in query.groups:
             idf = max((self.lexical.idf(a) for a in group.alternatives), default=0.0) or 1.0
             want += group.weight * idf
-            if present.intersection(group.alternatives):
+            if present.intersection(group.primary or group.alternatives):
                 have += group.weight * idf
+            elif present.intersection(group.alternatives):
+                have += group.weight * idf * SYNONYM_CREDIT
         return have / want if want else 0.0
 
     def missing_terms(self, question: str) -> tuple[str, ...]:
@@ -159,10 +161,29 @@ class Retriever:
         c.act = 1.0 if query.act_in(text) else 0.0
         if query.parties:
             c.asked_party = True
-            if any(p.mentioned_in(text) for p in query.parties):
-                c.party = 1.0
-            elif any(p.mentioned_in(self.context_of(c.row)) for p in query.parties):
-                c.party = 0.5
+            c.party = party_feature(query, text, self.context_of(c.row))
+
+
+# A party named right after one of these is the object of the act ("sought from Russia"), not its agent.
+_OBJECT_MARKERS = frozenset("from to with against on for of at toward towards over upon".split())
+
+
+def party_feature(query: Query, text: str, context: str) -> float:
+    """1.0 when an asked party is the agent of an asked act (named before the act word, not as an
+    object), 0.75 when it is named in the sentence, 0.5 when named in the sentences just before."""
+    mentions = [m for p in query.parties for m in p.pattern.finditer(text)]
+    if not mentions:
+        return 0.5 if any(p.mentioned_in(context) for p in query.parties) else 0.0
+    if not query.act_stems:
+        return 1.0
+    act_positions = [m.start() for m in re.finditer(r"\w+", text) if stem(m.group(0).lower()) in query.act_stems]
+    for m in mentions:
+        before = words(text[max(0, m.start() - 20) : m.start()])
+        if before and before[-1] in _OBJECT_MARKERS:
+            continue
+        if any(pos > m.end() for pos in act_positions):
+            return 1.0
+    return 0.75
 
 
 _NOT_NAMES = frozenset("i i'm what who when where why how which did does is are was were".split())
