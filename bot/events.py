@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from index.digest import Digest
 from index.types import Answer
 
 
@@ -28,12 +29,13 @@ class Event:
 class Reply:
     """What the core returns; adapters render it and never add content of their own.
 
-    kind: "answer" (see `answer`), "text" (a notice or help: `title` and `lines`),
-    or "error" (a visible failure with a short `ref` that is also in the log).
+    kind: "answer" (see `answer`), "digest" (see `digest`), "text" (a notice or help: `title` and
+    `lines`), or "error" (a visible failure with a short `ref` that is also in the log).
     """
 
     kind: str
     answer: Answer | None = None
+    digest: Digest | None = None
     title: str = ""
     lines: tuple[str, ...] = ()
     ephemeral: bool = False

@@ -31,6 +31,14 @@ class QuoteView:
 
 
 @dataclass(frozen=True)
+class Section:
+    """A titled group of quotes (a digest's "Russia: Demands"); adapters render it like the main quotes."""
+
+    heading: str
+    quotes: tuple[QuoteView, ...]
+
+
+@dataclass(frozen=True)
 class View:
     heading: str
     quotes: tuple[QuoteView, ...] = ()
@@ -38,6 +46,7 @@ class View:
     footer: str = ""
     is_error: bool = False
     ephemeral: bool = False
+    sections: tuple[Section, ...] = ()  # after `quotes`; used by digests
 
 
 def format_date(value: datetime | None) -> str:
@@ -67,4 +76,13 @@ def view(reply: Reply) -> View:
             footer=a.freshness,
             ephemeral=reply.ephemeral,
         )
+    if reply.kind == "digest" and reply.digest is not None:
+        d = reply.digest
+        if d.empty:
+            return View(d.no_news, ephemeral=reply.ephemeral)
+        sections = tuple(Section(g.heading, tuple(quote_view(q) for q in g.quotes)) for g in d.groups)
+        footer = f"{d.articles} article{'s' if d.articles != 1 else ''} in this window"
+        if d.left_out:
+            footer += f"; {d.left_out} more quote{'s' if d.left_out != 1 else ''} left out (ask with /digest for the full list)"
+        return View(d.title, sections=sections, footer=footer + ".", ephemeral=reply.ephemeral)
     return View(reply.title, lines=reply.lines, ephemeral=reply.ephemeral)
