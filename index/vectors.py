@@ -54,7 +54,7 @@ class VectorStore:
     def __init__(self, client_factory: Callable[[], Any], where: str = "embedded"):
         self._factory = client_factory
         self._client: Any = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._collections: dict[str, Any] = {}
         self.where = where
 
