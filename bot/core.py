@@ -9,13 +9,19 @@ import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from typing import Any, Protocol, TypeVar
 
-from bot import commands as _commands  # noqa: F401  (fills COMMANDS)
+from bot import admin as _admin, commands as _commands, digests as _digests  # noqa: F401  (fill COMMANDS)
 from bot.commands import COMMANDS
 from bot.events import Event, Reply
+from bot.jobs import Jobs
 from bot.ratelimit import RateLimiter
 from bot.settings import BotSettings
+from bot.state import BotState
+from corpus.ingest import IngestReport
+from index.digest import Digest
+from index.negotiations import Tracked
 from index.types import Answer
 
 logger = logging.getLogger(__name__)
@@ -25,18 +31,47 @@ T = TypeVar("T")
 class Engine(Protocol):
     """What the core needs from the index (index.engine.Engine provides it)."""
 
-    def ask(self, question: str, *, top: int = 3) -> Answer: ...
+    tracked: Tracked
+
+    def ask(self, question: str, *, top: int | None = None) -> Answer: ...
 
     def stats(self) -> dict[str, object]: ...
+
+    def digest(self, negotiation: str, start: datetime, end: datetime) -> Digest: ...
+
+    def reindex(self, progress: Callable[[int, int], None] | None = None, cancel: Any = None) -> str: ...
+
+    def ingest_url(self, url: str) -> IngestReport: ...
+
+    def sources(self) -> list[tuple[str, int, str]]: ...
+
+
+class Outbox(Protocol):
+    """How the core posts and edits messages on a platform outside a request (progress, digests)."""
+
+    async def post(self, channel: str, reply: Reply, thread: str | None = None) -> str: ...
+
+    async def edit(self, channel: str, ref: str, reply: Reply) -> None: ...
 
 
 class Bot:
     """Dispatches Events to commands; retrieval runs in worker threads off the event loop."""
 
-    def __init__(self, engine: Engine, settings: BotSettings, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        engine: Engine,
+        settings: BotSettings,
+        state: BotState,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ):
         self.engine = engine
         self.settings = settings
+        self.state = state
+        self.now = now
         self.limiter = RateLimiter(settings.rate_limit, clock)
+        self.jobs = Jobs()
+        self.outboxes: dict[str, Outbox] = {}
         self._pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="parley-index")
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -62,6 +97,7 @@ class Bot:
                 ephemeral=True,
             )
         if cmd.admin and not self.is_admin(event):
+            self.state.audit(event.platform, event.user, cmd.name, event.text, "refused: not an admin")
             return Reply.notice(f"Sorry, `{cmd.name}` is for admins only.", ephemeral=True)
         wait = self.limiter.check(event.platform, event.channel, event.user)
         if wait > 0:

@@ -35,7 +35,11 @@ class SentenceTransformerEmbedder:
     def __init__(self, model: str = PACKAGED_MODEL, batch_size: int = 64, device: str = "cpu"):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
 
         path = _model_path(model)
         self._model = SentenceTransformer(path, device=device)

@@ -37,6 +37,7 @@ class Query:
     acts: tuple[str, ...]
     groups: tuple[TermGroup, ...]
     act_stems: frozenset[str] = field(default=frozenset())
+    others: tuple[Party, ...] = ()  # tracked parties the question does not ask about
 
     @cached_property
     def act_pattern(self) -> re.Pattern[str] | None:
@@ -83,4 +84,5 @@ class QueryAnalyzer:
             if s not in seen:
                 seen.add(s)
                 groups.append(TermGroup(s, (s,), 1.0))
-        return Query(question, parties, acts, tuple(groups), act_stems)
+        others = tuple(p for p in self.parties if p not in parties)
+        return Query(question, parties, acts, tuple(groups), act_stems, others)

@@ -112,10 +112,14 @@ class Retriever:
                 have += group.weight * idf * SYNONYM_CREDIT
         return have / want if want else 0.0
 
-    def missing_terms(self, question: str) -> tuple[str, ...]:
-        """Capitalised words (names) in the question, past its first word, that no passage contains."""
+    def missing_terms(self, question: str, query: Query | None = None) -> tuple[str, ...]:
+        """Capitalised words (names) in the question, past its first word, that no passage contains.
+        Tracked party aliases are left to the party check (another alias may be in the corpus)."""
         out = []
+        party_spans = [m.span() for p in (query.parties if query else ()) for m in p.pattern.finditer(question.strip())]
         for m in re.finditer(r"(?<!^)(?<![.?!]\s)\b([A-Z][\w’'-]+)", question.strip()):
+            if any(s <= m.start(1) < e for s, e in party_spans):
+                continue
             word = m.group(1)
             toks = words(word)
             if toks and not any(self.lexical.has(stem(t)) for t in toks) and word.lower() not in _NOT_NAMES:
@@ -145,7 +149,7 @@ class Retriever:
                 self._features(query, c)
                 c.score = self.weights.score(c)
         ranked = sorted(cands.values(), key=lambda c: (-c.score, c.row))
-        return Retrieval(query, ranked, self.missing_terms(question))
+        return Retrieval(query, ranked, self.missing_terms(question, query))
 
     def _fill_cos(self, qvec: np.ndarray, cands: dict[int, Candidate]) -> None:
         need = [r for r, c in cands.items() if "dense" not in c.sources]
@@ -170,12 +174,14 @@ _OBJECT_MARKERS = frozenset("from to with against on for of at toward towards ov
 
 def party_feature(query: Query, text: str, context: str) -> float:
     """1.0 when an asked party is the agent of an asked act (named before the act word, not as an
-    object), 0.75 when it is named in the sentence, 0.5 when named in the sentences just before."""
+    object), 0.75 when it is named in the sentence, 0.5 when named in the sentences just before or
+    when another party leads the sentence (it is then that party's act)."""
     mentions = [m for p in query.parties for m in p.pattern.finditer(text)]
     if not mentions:
         return 0.5 if any(p.mentioned_in(context) for p in query.parties) else 0.0
     if not query.act_stems:
         return 1.0
+    first_other = min((m.start() for p in query.others if (m := p.pattern.search(text))), default=len(text))
     act_positions = [m.start() for m in re.finditer(r"\w+", text) if stem(m.group(0).lower()) in query.act_stems]
     for m in mentions:
         before = words(text[max(0, m.start() - 20) : m.start()])
@@ -183,7 +189,7 @@ def party_feature(query: Query, text: str, context: str) -> float:
             continue
         if any(pos > m.end() for pos in act_positions):
             return 1.0
-    return 0.75
+    return 0.5 if first_other < min(m.start() for m in mentions) else 0.75
 
 
 _NOT_NAMES = frozenset("i i'm what who when where why how which did does is are was were".split())

@@ -1,0 +1,63 @@
+"""The console transport: lines typed at a prompt become Events; Replies are printed as plain text."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import textwrap
+from typing import TextIO
+
+from bot.core import Bot
+from bot.events import Event, Reply
+from bot.view import View, view
+
+PROMPT = "parley> "
+WIDTH = 100
+
+
+def translate(line: str, user: str = "console") -> Event | None:
+    """A question, or `/command args` (e.g. `/help`, `/status`); blank lines are ignored."""
+    line = line.strip()
+    if not line:
+        return None
+    if line.startswith("/"):
+        name, _, rest = line[1:].partition(" ")
+        return Event("console", "console", user, rest.strip(), command=name.lower() or "help")
+    return Event("console", "console", user, line)
+
+
+def render(reply: Reply) -> str:
+    """Plain text: heading, each quote in quotation marks with an indented citation, then the footer."""
+    v: View = view(reply)
+    out = [("Error: " if v.is_error else "") + v.heading]
+    out += [f"  {line}" for line in v.lines]
+    for n, q in enumerate(v.quotes, 1):
+        out.append("")
+        out.append(textwrap.fill(f"“{q.text}”", WIDTH, initial_indent=f"{n}. ", subsequent_indent="   "))
+        out.append(f"   — {q.citation}" + (f" ({q.note})" if q.note else ""))
+        if q.url:
+            out.append(f"     {q.url}")
+        if q.also:
+            out.append("     also reported by " + ", ".join(name + (f" <{url}>" if url else "") for name, url in q.also))
+    if v.footer:
+        out += ["", v.footer]
+    return "\n".join(out)
+
+
+async def serve(bot: Bot, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+    """Read questions until EOF or `/quit`; each is answered by the same core as the chat adapters."""
+    loop = asyncio.get_running_loop()
+    stdout.write("Parley console. Ask a question, or type /help. /quit or Ctrl-D leaves.\n")
+    while True:
+        stdout.write(PROMPT)
+        stdout.flush()
+        line = await loop.run_in_executor(None, stdin.readline)
+        if not line or line.strip() in {"/quit", "/exit"}:
+            stdout.write("\n")
+            return
+        event = translate(line)
+        if event is None:
+            continue
+        reply = await bot.handle(event)
+        if reply is not None:
+            stdout.write(render(reply) + "\n\n")

@@ -1,0 +1,353 @@
+"""The index facade the bot and CLI use: ingest, ask, stats and reindex over versioned index files."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from corpus.errors import IndexMismatch, ParleyError
+from corpus.ingest import IngestReport, ingest_articles, ingest_paths
+from corpus.model import Article
+from corpus.store import ArticleStore
+from index.calibration import default_threshold
+from index.digest import Digest, build_digest
+from index.embedder import Embedder, load_embedder
+from index.lexical import LexicalIndex, tokenize
+from index.negotiations import Party, Tracked
+from index.passages import split_passages
+from index.query import QueryAnalyzer
+from index.quotes import Policy, answer, build_quotes
+from index.retrieve import Retriever
+from index.settings import IndexSettings
+from index.table import PassageTable
+from index.types import Answer, Passage, Quote
+from index.vectors import VectorStore, make_client_factory
+
+logger = logging.getLogger(__name__)
+
+LIVE_KEY = "index.live"
+Progress = Callable[[int, int], None]  # (done, total) passages
+
+
+class Cancelled(ParleyError):
+    """A reindex was cancelled; the live index is unchanged."""
+
+
+@dataclass(frozen=True)
+class IndexState:
+    """An immutable snapshot of the live index; readers keep using theirs while a new one is built."""
+
+    version: str  # Chroma collection parley-<version>
+    files: str  # folder under <data>/index
+    table: PassageTable
+    lexical: LexicalIndex
+    meta: dict[str, Any]
+
+
+class Engine:
+    def __init__(
+        self,
+        settings: IndexSettings,
+        data_dir: Path,
+        tracked: Tracked,
+        *,
+        embedder: Embedder | None = None,
+        client_factory: Callable[[], Any] | None = None,
+    ):
+        self.settings = settings
+        self.data_dir = data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.tracked = tracked
+        self.analyzer = QueryAnalyzer(tracked)
+        self.store = ArticleStore(data_dir / "articles.sqlite3")
+        where = settings.chroma_url or f"embedded at {data_dir / 'chroma'}"
+        factory = client_factory or make_client_factory(
+            settings.chroma_url, data_dir, settings.chroma_auth_header, settings.chroma_auth_env
+        )
+        self.vectors = VectorStore(factory, where)
+        self._embedder = embedder
+        self._write = threading.Lock()
+        self._article = lru_cache(maxsize=4096)(self.store.get)
+        self._state = self._load_live()
+
+    # -- set-up -------------------------------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings.model, self.settings.batch_size)
+        return self._embedder
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    def _load_live(self) -> IndexState | None:
+        raw = self.store.get_meta(LIVE_KEY)
+        if not raw:
+            return None
+        live = json.loads(raw)
+        folder = self.index_dir / live["files"]
+        meta = json.loads((folder / "meta.json").read_text())
+        return IndexState(live["version"], live["files"], PassageTable.load(folder), LexicalIndex.load(folder / "lexical"), meta)
+
+    def cleanup(self) -> list[str]:
+        """Drop index versions and folders the live pointer does not name (left by a crash mid-build)."""
+        state = self._state
+        removed = []
+        with self._write:
+            for version in self.vectors.versions():
+                if state is None or version != state.version:
+                    self.vectors.drop(version)
+                    removed.append(f"collection {version}")
+            if self.index_dir.exists():
+                for folder in self.index_dir.iterdir():
+                    if state is None or folder.name != state.files:
+                        shutil.rmtree(folder, ignore_errors=True)
+                        removed.append(f"folder {folder.name}")
+        return removed
+
+    # -- writing ------------------------------------------------------------------------------------
+    def ingest(self, paths: Sequence[Path], progress: Progress | None = None) -> IngestReport:
+        """Store new articles (dedup'd), tag them, and add their passages to the live index."""
+        report = ingest_paths(self.store, list(paths))
+        self._tag(report.added)
+        self.index_pending(progress)
+        return report
+
+    def ingest_url(self, url: str, timeout: float = 20.0) -> IngestReport:
+        """Fetch an article page or an RSS/Atom feed and ingest what it holds."""
+        from corpus.fetch import fetch_articles
+
+        report = ingest_articles(self.store, fetch_articles(url, timeout))
+        self._tag(report.added)
+        self.index_pending()
+        return report
+
+    def _tag(self, articles: Iterable[Article]) -> None:
+        for art in articles:
+            if not art.negotiations:
+                self.store.set_tags(art.id, self.tracked.tag(f"{art.title}\n{art.text}"))
+
+    def index_pending(self, progress: Progress | None = None) -> int:
+        """Index every stored article the live index lacks (also picks up work a crash interrupted)."""
+        with self._write:
+            state = self._state
+            have = set(state.table.article_ids) if state else set()
+            pending = [a for a in self.store.iter_articles() if a.id not in have]
+            if not pending and state is not None:
+                return 0
+            if state is None:
+                version = _new_version()
+                self.vectors.create(version, self.embedder.name, self.embedder.dim)
+                old_rows: list[Passage] = []
+            else:
+                version = state.version
+                self.vectors.check_model(version, self.embedder.name, self.embedder.dim)
+                old_rows = self._passages_of(state.table)
+            new = [p for a in pending for p in split_passages(a)]
+            self._embed_into(version, new, len(old_rows), {a.id: a for a in pending}, progress)
+            self._publish(version, old_rows + new)
+            self._article.cache_clear()
+            return len(new)
+
+    def reindex(self, progress: Progress | None = None, cancel: threading.Event | None = None) -> str:
+        """Rebuild everything from the article store into a new version, then switch to it atomically."""
+        with self._write:
+            articles = list(self.store.iter_articles())
+            for art in articles:
+                self.store.set_tags(art.id, self.tracked.tag(f"{art.title}\n{art.text}"))
+            articles = list(self.store.iter_articles())
+            version = _new_version()
+            self.vectors.create(version, self.embedder.name, self.embedder.dim)
+            try:
+                passages = [p for a in articles for p in split_passages(a)]
+                self._embed_into(version, passages, 0, {a.id: a for a in articles}, progress, cancel)
+            except BaseException:
+                self.vectors.drop(version)
+                raise
+            old = self._state
+            self._publish(version, passages)
+            self._article.cache_clear()
+            if old is not None and old.version != version:
+                self.vectors.drop(old.version)
+            return version
+
+    def _embed_into(
+        self,
+        version: str,
+        passages: list[Passage],
+        first_row: int,
+        articles: dict[str, Article],
+        progress: Progress | None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        batch = max(self.settings.batch_size * 4, 256)
+        for i in range(0, len(passages), batch):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("the reindex was cancelled; the live index is unchanged")
+            chunk = passages[i : i + batch]
+            vecs = self.embedder.encode([p.text for p in chunk])
+            metas = [_metadata(p, first_row + i + j, articles[p.article_id]) for j, p in enumerate(chunk)]
+            self.vectors.add(version, [p.id for p in chunk], vecs, metas)
+            if progress:
+                progress(min(i + batch, len(passages)), len(passages))
+        if progress and not passages:
+            progress(0, 0)
+
+    def _publish(self, version: str, passages: list[Passage]) -> None:
+        """Write the table and lexical index to a fresh folder, then flip the live pointer in one write."""
+        files = f"{version}.{int(time.time() * 1000)}"
+        folder = self.index_dir / files
+        table = PassageTable.build(passages)
+        lexical = LexicalIndex.build([p.text for p in passages])
+        table.save(folder)
+        lexical.save(folder / "lexical")
+        meta = {
+            "version": version,
+            "model": self.embedder.name,
+            "dim": self.embedder.dim,
+            "passages": len(passages),
+            "articles": len(table.article_ids),
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "abstain": default_threshold(self.embedder.name),
+        }
+        (folder / "meta.json").write_text(json.dumps(meta, indent=2))
+        old = self._state
+        self.store.set_meta(LIVE_KEY, json.dumps({"version": version, "files": files}))
+        self._state = IndexState(version, files, table, lexical, meta)
+        if old is not None and old.files != files:
+            shutil.rmtree(self.index_dir / old.files, ignore_errors=True)
+
+    def _passages_of(self, table: PassageTable) -> list[Passage]:
+        out = []
+        for row in range(len(table)):
+            art_id = table.article_id(row)
+            start, end = table.span(row)
+            text = self._article(art_id).text[start:end]
+            out.append(Passage(table.passage_id(row), art_id, int(table.cols["seq"][row]), int(table.cols["para"][row]), start, end, text))
+        return out
+
+    # -- reading ------------------------------------------------------------------------------------
+    def retriever(self, state: IndexState) -> Retriever:
+        def text_of(row: int) -> str:
+            start, end = state.table.span(row)
+            return self._article(state.table.article_id(row)).text[start:end]
+
+        def context_of(row: int) -> str:
+            art = self._article(state.table.article_id(row))
+            rows = [r for r in (state.table.neighbour(row, -1), state.table.neighbour(row, -2)) if r is not None]
+            return " ".join(art.text[slice(*state.table.span(r))] for r in rows)
+
+        return Retriever(
+            table=state.table,
+            lexical=state.lexical,
+            vectors=self.vectors,
+            version=state.version,
+            embedder=self.embedder,
+            analyzer=self.analyzer,
+            text_of=text_of,
+            context_of=context_of,
+            candidates=self.settings.candidates,
+        )
+
+    def threshold(self, state: IndexState) -> float:
+        if self.settings.abstain_threshold is not None:
+            return self.settings.abstain_threshold
+        return float(state.meta["abstain"]["threshold"])
+
+    def ask(self, question: str, *, top: int | None = None) -> Answer:
+        """Quoted, cited passages answering `question`, or an explained abstention."""
+        return self.rank(question, top=top, k=0)[0]
+
+    def rank(self, question: str, *, top: int | None = None, k: int = 10) -> tuple[Answer, list[Quote]]:
+        """The answer plus the `k` best quotes regardless of abstention (for evaluation)."""
+        state = self._state
+        if state is None or not len(state.table):
+            empty = Answer(question, (), True, "empty_index", "No articles are indexed yet; an admin can add some with `parley ingest`.")
+            return _with_freshness(empty, self.freshness()), []
+        self.vectors.check_model(state.version, self.embedder.name, self.embedder.dim)
+        retrieval = self.retriever(state).search(question)
+        known = all(_party_in_corpus(p, state.lexical) for p in retrieval.query.parties)
+        policy = Policy(top=top or self.settings.top, threshold=self.threshold(state))
+        ans = answer(retrieval, state.table, self._article, policy, party_known=known)
+        ranked = build_quotes(retrieval, state.table, self._article, policy, k, float("-inf")) if k else []
+        return _with_freshness(ans, self.freshness()), ranked
+
+    def is_verbatim(self, quote: Quote) -> bool:
+        art = self.store.get(quote.article_id)
+        return art is not None and art.text[quote.start : quote.end] == quote.text
+
+    def freshness(self) -> str:
+        n = self.store.count()
+        newest = self.store.newest_published()
+        last = self.store.last_ingest()
+        parts = [f"Searched {n} article{'s' if n != 1 else ''}"]
+        if newest:
+            parts.append(f"newest published {newest:%-d %b %Y}")
+        if last:
+            parts.append(f"last ingest {last:%-d %b %Y %H:%M} UTC")
+        return "; ".join(parts) + "."
+
+    def stats(self) -> dict[str, object]:
+        state = self._state
+        last = self.store.last_ingest()
+        out: dict[str, object] = {
+            "articles": self.store.count(),
+            "passages": len(state.table) if state else 0,
+            "index_version": state.version if state else "none",
+            "model": state.meta.get("model") if state else self.settings.model,
+            "last_ingest": f"{last:%Y-%m-%d %H:%M} UTC" if last else "never",
+            "vector_store": self.vectors.where,
+        }
+        return out
+
+    def digest(self, negotiation: str, start: datetime, end: datetime) -> Digest:
+        neg = self.tracked.get(negotiation)
+        if neg is None:
+            raise ParleyError(f"`{negotiation}` is not a tracked negotiation")
+        return build_digest(neg, self.store.iter_articles(), self.tracked.acts, start, end)
+
+    def sources(self) -> list[tuple[str, int, str]]:
+        return [(src, n, f"{last:%Y-%m-%d %H:%M} UTC" if last else "never") for src, n, last in self.store.sources()]
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _party_in_corpus(party: Party, lexical: LexicalIndex) -> bool:
+    """Some alias of the party is in the corpus vocabulary (every word of a multi-word alias)."""
+    for alias in party.aliases + (party.name,):
+        toks = tokenize(alias)
+        if toks and all(lexical.has(t) for t in toks):
+            return True
+    return False
+
+
+def _new_version() -> str:
+    return datetime.now(timezone.utc).strftime("v%Y%m%d%H%M%S%f")
+
+
+def _metadata(p: Passage, row: int, art: Article) -> dict[str, Any]:
+    meta: dict[str, Any] = {"row": row, "article_id": p.article_id}
+    if art.published:
+        meta["published_ts"] = int(art.published.timestamp())
+    for neg in art.negotiations:
+        meta[f"neg:{neg}"] = True
+    return meta
+
+
+def _with_freshness(ans: Answer, line: str) -> Answer:
+    from dataclasses import replace
+
+    return replace(ans, freshness=line)
