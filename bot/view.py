@@ -66,7 +66,7 @@ def view(reply: Reply) -> View:
     if reply.kind == "answer" and reply.answer is not None:
         a = reply.answer
         if a.abstained:
-            lines = (a.reason_text,) if a.reason_text else ()
+            lines: tuple[str, ...] = (a.reason_text,) if a.reason_text else ()
             if a.nearest:
                 lines += (CLOSEST,)
             return View(NO_ANSWER, tuple(quote_view(q) for q in a.nearest), lines, a.freshness, ephemeral=reply.ephemeral)

@@ -44,8 +44,11 @@ class SentenceTransformerEmbedder:
         path = _model_path(model)
         self._model = SentenceTransformer(path, device=device)
         self.name = model
-        dim = self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension") else None
-        self.dim = int(dim or self._model.get_sentence_embedding_dimension())
+        getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dim = getter()
+        if dim is None:
+            raise ConfigError(f"index.model = {model!r}: the model does not say its embedding dimension")
+        self.dim = int(dim)
         self.batch_size = batch_size
 
     def encode(self, texts: list[str]) -> np.ndarray:

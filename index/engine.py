@@ -78,8 +78,14 @@ class Engine:
         self.vectors = VectorStore(factory, where)
         self._embedder = embedder
         self._write = threading.Lock()
-        self._article = lru_cache(maxsize=4096)(self.store.get)
+        self._article = lru_cache(maxsize=4096)(self._get_article)
         self._state = self._load_live()
+
+    def _get_article(self, article_id: str) -> Article:
+        art = self.store.get(article_id)
+        if art is None:  # the index names an article the store lacks: `parley stats` reports it
+            raise ParleyError(f"article {article_id} is in the index but not in the article store; run `parley reindex`")
+        return art
 
     # -- set-up -------------------------------------------------------------------------------------
     @property

@@ -15,13 +15,14 @@ import Stemmer
 
 logger = logging.getLogger(__name__)
 
-TOKENIZER = {"pattern": r"(?u)\b\w+\b", "lower": True, "stemmer": "english", "stopwords": "bm25s-en"}
-_WORD = re.compile(TOKENIZER["pattern"])
+PATTERN = r"(?u)\b\w+\b"
+TOKENIZER: dict[str, object] = {"pattern": PATTERN, "lower": True, "stemmer": "english", "stopwords": "bm25s-en"}
+_WORD = re.compile(PATTERN)
 
 
 @lru_cache(maxsize=1)
 def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer(TOKENIZER["stemmer"])
+    return Stemmer.Stemmer("english")
 
 
 @lru_cache(maxsize=1)
