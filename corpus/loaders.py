@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +51,13 @@ def parse_date(value: Any) -> datetime | None:
         try:
             dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            parsed = parse_date_text(text, languages=["en"], settings={"RETURN_AS_TIMEZONE_AWARE": False})
-            if parsed is None:
-                raise LoadError(f"`{text}` is not a date") from None
-            dt = parsed
+            try:
+                dt = parsedate_to_datetime(text)  # RFC 822, as in RSS
+            except (TypeError, ValueError, IndexError):
+                parsed = parse_date_text(text, languages=["en"], settings={"RETURN_AS_TIMEZONE_AWARE": True, "TIMEZONE": "UTC"})
+                if parsed is None:
+                    raise LoadError(f"`{text}` is not a date") from None
+                dt = parsed
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
@@ -148,13 +152,14 @@ def articles_from_feed(data: bytes | str, url: str = "", where: str = "") -> Loa
     """Each entry of an RSS or Atom feed as an article (its content or summary HTML turned into text)."""
     feed = feedparser.parse(data)
     label = where or url or "feed"
-    if feed.bozo and not feed.entries:
+    entries = [e for e in feed.entries if e.get("title") or e.get("summary") or e.get("content")]
+    if feed.bozo and not entries:
         raise LoadError(f"{label}: not a valid RSS/Atom feed ({feed.get('bozo_exception', 'parse error')})")
-    if not feed.entries:
+    if not entries:
         raise LoadError(f"{label}: the feed has no entries")
     source = feed.feed.get("title", "") if hasattr(feed, "feed") else ""
     result = LoadResult()
-    for n, entry in enumerate(feed.entries, 1):
+    for n, entry in enumerate(entries, 1):
         html = entry.get("content", [{}])[0].get("value") if entry.get("content") else entry.get("summary", "")
         text = _html_to_text(html or "")
         published = entry.get("published") or entry.get("updated")
