@@ -151,7 +151,7 @@ class Engine:
             state = self._state
             have = set(state.table.article_ids) if state else set()
             pending = [a for a in self.store.iter_articles() if a.id not in have]
-            if not pending and state is not None:
+            if not pending:
                 return 0
             if state is None:
                 version = _new_version()
@@ -171,11 +171,14 @@ class Engine:
         """Rebuild everything from the article store into a new version, then switch to it atomically."""
         with self._write:
             articles = list(self.store.iter_articles())
+            if not articles:
+                raise ParleyError("no articles are stored, so there is nothing to reindex; ingest some first")
             for art in articles:
                 self.store.set_tags(art.id, self.tracked.tag(f"{art.title}\n{art.text}"))
             articles = list(self.store.iter_articles())
             version = _new_version()
             self.vectors.create(version, self.embedder.name, self.embedder.dim)
+            logger.info("reindex: building version %s from %d articles", version, len(articles))
             try:
                 passages = [p for a in articles for p in split_passages(a)]
                 self._embed_into(version, passages, 0, {a.id: a for a in articles}, progress, cancel)
