@@ -44,8 +44,26 @@ def render(reply: Reply) -> str:
     return "\n".join(out)
 
 
+class ConsoleOutbox:
+    """Posts (progress, digests) are printed; an edit prints the new text as a fresh line."""
+
+    def __init__(self, stdout: TextIO):
+        self.stdout = stdout
+        self.count = 0
+
+    async def post(self, channel: str, reply: Reply, thread: str | None = None) -> str:
+        self.stdout.write(render(reply) + "\n")
+        self.stdout.flush()
+        self.count += 1
+        return str(self.count)
+
+    async def edit(self, channel: str, ref: str, reply: Reply) -> None:
+        await self.post(channel, reply)
+
+
 async def serve(bot: Bot, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
     """Read questions until EOF or `/quit`; each is answered by the same core as the chat adapters."""
+    bot.outboxes["console"] = ConsoleOutbox(stdout)
     loop = asyncio.get_running_loop()
     stdout.write("Parley console. Ask a question, or type /help. /quit or Ctrl-D leaves.\n")
     while True:
