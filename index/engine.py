@@ -8,7 +8,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +31,7 @@ from index.quotes import Policy, answer, build_quotes
 from index.retrieve import Retriever
 from index.settings import IndexSettings
 from index.table import PassageTable
+from index.timeframe import parse_timeframe
 from index.types import Answer, Passage, Quote
 from index.vectors import VectorStore, make_client_factory
 
@@ -218,7 +219,12 @@ class Engine:
         """Write the table and lexical index to a fresh folder, then flip the live pointer in one write."""
         files = f"{version}.{int(time.time() * 1000)}"
         folder = self.index_dir / files
-        table = PassageTable.build(passages)
+        published = self._state.table.published_by_article() if self._state else {}
+        fresh = sorted({p.article_id for p in passages} - published.keys())
+        for art in self.store.get_many(fresh).values():
+            when = art.published or art.ingested_at
+            published[art.id] = int(when.timestamp()) if when else 0
+        table = PassageTable.build(passages, published)
         lexical = LexicalIndex.build([p.text for p in passages])
         table.save(folder)
         lexical.save(folder / "lexical")
@@ -275,21 +281,39 @@ class Engine:
             return self.settings.abstain_threshold
         return float(state.meta["abstain"]["threshold"])
 
-    def ask(self, question: str, *, top: int | None = None) -> Answer:
+    def ask(self, question: str, *, top: int | None = None, now: datetime | None = None) -> Answer:
         """Quoted, cited passages answering `question`, or an explained abstention."""
-        return self.rank(question, top=top, k=0)[0]
+        return self.rank(question, top=top, k=0, now=now)[0]
 
-    def rank(self, question: str, *, top: int | None = None, k: int = 10) -> tuple[Answer, list[Quote]]:
-        """The answer plus the `k` best quotes regardless of abstention (for evaluation)."""
+    def rank(
+        self, question: str, *, top: int | None = None, k: int = 10, now: datetime | None = None
+    ) -> tuple[Answer, list[Quote]]:
+        """The answer plus the `k` best quotes regardless of abstention (for evaluation).
+
+        Dates in the question ("this week", "since March", "latest") filter or order by published date."""
         state = self._state
         if state is None or not len(state.table):
             empty = Answer(question, (), True, "empty_index", "No articles are indexed yet; an admin can add some with `parley ingest`.")
             return _with_freshness(empty, self.freshness()), []
         self.vectors.check_model(state.version, self.embedder.name, self.embedder.dim)
-        retrieval = self.retriever(state).search(question)
+        frame, rest = parse_timeframe(question, now)
+        where, mask = None, None
+        if frame.bounded:
+            start = int(frame.start.timestamp()) if frame.start else None
+            end = int(frame.end.timestamp()) if frame.end else None
+            mask = state.table.time_mask(start, end)
+            bounds = {**({"$gte": start} if start is not None else {}), **({"$lt": end} if end is not None else {})}
+            where = {"published_ts": bounds} if len(bounds) == 1 else {"$and": [{"published_ts": {op: v}} for op, v in bounds.items()]}
+        retrieval = self.retriever(state).search(rest if frame.bounded else question, where=where, mask=mask)
         known = all(_party_in_corpus(p, state.lexical) for p in retrieval.query.parties)
         policy = Policy(top=top or self.settings.top, threshold=self.threshold(state))
+        if frame.bounded and mask is not None and not mask.any():
+            ans = Answer(question, (), True, "no_time", f"No indexed article was published {frame.describe()}.")
+            return _with_freshness(ans, self.freshness()), []
         ans = answer(retrieval, state.table, self._article, policy, party_known=known)
+        if frame.bounded and ans.abstained and ans.reason in {"no_passage", "empty_index"}:
+            ans = replace(ans, reason="no_time", reason_text=f"Nothing published {frame.describe()} answers this.")
+        ans = mark_dates(ans, newest_first=frame.latest)
         ranked = build_quotes(retrieval, state.table, self._article, policy, k, float("-inf")) if k else []
         return _with_freshness(ans, self.freshness()), ranked
 
@@ -357,6 +381,17 @@ def _metadata(p: Passage, row: int, art: Article) -> dict[str, Any]:
 
 
 def _with_freshness(ans: Answer, line: str) -> Answer:
-    from dataclasses import replace
-
     return replace(ans, freshness=line)
+
+
+def mark_dates(ans: Answer, newest_first: bool) -> Answer:
+    """For "latest" questions put newer quotes first; when quotes come from different dates, mark the
+    newest as the later report so readers see which account is more recent."""
+    quotes = list(ans.quotes)
+    if newest_first:
+        quotes.sort(key=lambda q: q.published.timestamp() if q.published else 0.0, reverse=True)
+    dated = [q for q in quotes if q.published]
+    if len({q.published.date() for q in dated if q.published}) > 1:
+        newest = max(dated, key=lambda q: q.published.timestamp() if q.published else 0.0)
+        quotes = [replace(q, later_report=True) if q is newest else q for q in quotes]
+    return replace(ans, quotes=tuple(quotes))

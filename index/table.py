@@ -11,6 +11,7 @@ import numpy as np
 from index.types import Passage
 
 _COLS = ("art", "seq", "para", "start", "end")
+_OPTIONAL = ("pub",)  # published time of the passage's article, epoch seconds (0 = unknown)
 
 
 class PassageTable:
@@ -23,7 +24,7 @@ class PassageTable:
         self._id_row: dict[str, int] | None = None
 
     @classmethod
-    def build(cls, passages: Iterable[Passage]) -> PassageTable:
+    def build(cls, passages: Iterable[Passage], published: dict[str, int] | None = None) -> PassageTable:
         article_ids: list[str] = []
         index: dict[str, int] = {}
         data: dict[str, list[int]] = {c: [] for c in _COLS}
@@ -33,7 +34,10 @@ class PassageTable:
                 article_ids.append(p.article_id)
             for col, value in zip(_COLS, (index[p.article_id], p.seq, p.para, p.start, p.end)):
                 data[col].append(value)
-        return cls(article_ids, {c: np.asarray(v, dtype=np.int32) for c, v in data.items()})
+        cols: dict[str, np.ndarray] = {c: np.asarray(v, dtype=np.int32) for c, v in data.items()}
+        pub = published or {}
+        cols["pub"] = np.asarray([pub.get(a, 0) for a in article_ids], dtype=np.int64)[cols["art"]] if len(cols["art"]) else np.zeros(0, dtype=np.int64)
+        return cls(article_ids, cols)
 
     def __len__(self) -> int:
         return int(self.cols["art"].shape[0])
@@ -76,4 +80,23 @@ class PassageTable:
     def load(cls, folder: Path) -> PassageTable:
         article_ids = json.loads((folder / "articles.json").read_text())
         cols = {c: np.load(folder / f"passages.{c}.npy", allow_pickle=False) for c in _COLS}
+        for c in _OPTIONAL:
+            path = folder / f"passages.{c}.npy"
+            cols[c] = np.load(path, allow_pickle=False) if path.exists() else np.zeros(len(cols["art"]), dtype=np.int64)
         return cls(article_ids, cols)
+
+    def published_by_article(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for art, pub in zip(self.cols["art"].tolist(), self.cols["pub"].tolist()):
+            out.setdefault(self.article_ids[art], int(pub))
+        return out
+
+    def time_mask(self, start: int | None, end: int | None) -> np.ndarray:
+        """Rows whose article was published in [start, end) (epoch seconds; None = open)."""
+        pub = self.cols["pub"]
+        mask = pub > 0
+        if start is not None:
+            mask &= pub >= start
+        if end is not None:
+            mask &= pub < end
+        return mask

@@ -89,3 +89,19 @@ def test_empty_index_says_so(tmp_path: Path) -> None:
     engine = build_engine(tmp_path, paths=[])
     ans = engine.ask("What did Russia demand?")
     assert ans.abstained and ans.reason == "empty_index"
+
+
+def test_time_phrases_filter_by_published_date(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    engine = build_engine(tmp_path)
+    now = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+    old = engine.ask("What did Russia demand in 2024?", now=now)
+    assert old.abstained and old.reason == "no_time" and "2024" in old.reason_text
+    since = engine.ask("What did Russia demand since 17 November?", now=now)
+    assert since.quotes and all(q.published and q.published >= datetime(2026, 11, 17, tzinfo=timezone.utc) for q in since.quotes)
+    week = engine.ask("What did Russia demand last week?", now=now)
+    dates = {q.published.date() for q in week.quotes if q.published}
+    if len(dates) > 1:
+        newest = max(week.quotes, key=lambda q: q.published)  # type: ignore[arg-type, return-value]
+        assert newest.later_report and sum(q.later_report for q in week.quotes) == 1
