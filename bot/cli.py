@@ -126,6 +126,33 @@ def eval_(
 
 
 @app.command()
+def digest(
+    negotiation: Annotated[str, typer.Argument(help="A tracked negotiation id or name from config/negotiations.toml.")],
+    since: Annotated[str, typer.Option("--since", help='Start of the window: a date or phrase, e.g. "2025-03-18", "3 days ago".')] = "24 hours ago",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the digest as JSON.")] = False,
+) -> None:
+    """What each party demanded, offered, agreed and said in a time window, quoted and cited."""
+    from datetime import datetime, timezone
+
+    from bot.view import view
+    from corpus.loaders import parse_date
+
+    start = parse_date(since)
+    if start is None:
+        raise ParleyError(f"--since {since!r} is not a date")
+    engine = open_engine(state.settings)
+    neg = engine.tracked.get(negotiation)
+    if neg is None:
+        known = ", ".join(n.id for n in engine.tracked.negotiations)
+        raise ParleyError(f"{negotiation!r} is not a tracked negotiation; tracked: {known}")
+    result = engine.digest(neg.id, start, datetime.now(timezone.utc))
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+        return
+    sys.stdout.write(console_adapter.render(Reply(kind="digest", digest=result)) + "\n")
+
+
+@app.command()
 def stats() -> None:
     """Articles, passages, index version, model and last ingest."""
     engine = open_engine(state.settings)

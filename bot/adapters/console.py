@@ -9,7 +9,7 @@ from typing import TextIO
 
 from bot.core import Bot
 from bot.events import Event, Reply
-from bot.view import View, view
+from bot.view import QuoteView, View, view
 
 PROMPT = "parley> "
 WIDTH = 100
@@ -31,14 +31,10 @@ def render(reply: Reply) -> str:
     v: View = view(reply)
     out = [("Error: " if v.is_error else "") + v.heading]
     out += [f"  {line}" for line in v.lines]
-    for n, q in enumerate(v.quotes, 1):
-        out.append("")
-        out.append(textwrap.fill(f"“{q.text}”", WIDTH, initial_indent=f"{n}. ", subsequent_indent="   "))
-        out.append(f"   — {q.citation}" + (f" ({q.note})" if q.note else ""))
-        if q.url:
-            out.append(f"     {q.url}")
-        if q.also:
-            out.append("     also reported by " + ", ".join(name + (f" <{url}>" if url else "") for name, url in q.also))
+    out += _quotes(v.quotes)
+    for section in v.sections:
+        out += ["", section.heading]
+        out += _quotes(section.quotes)
     if v.footer:
         out += ["", v.footer]
     return "\n".join(out)
@@ -59,6 +55,20 @@ class ConsoleOutbox:
 
     async def edit(self, channel: str, ref: str, reply: Reply) -> None:
         await self.post(channel, reply)
+
+
+def _quotes(quotes: tuple[QuoteView, ...]) -> list[str]:
+    out: list[str] = []
+    for n, q in enumerate(quotes, 1):
+        out.append("")
+        text = q.text if q.text[:1] in "“\"‘" else f"“{q.text}”"
+        out.append(textwrap.fill(text, WIDTH, initial_indent=f"{n}. ", subsequent_indent="   "))
+        out.append(f"   — {q.citation}" + (f" ({q.note})" if q.note else ""))
+        if q.url:
+            out.append(f"     {q.url}")
+        if q.also:
+            out.append("     also reported by " + ", ".join(name + (f" <{url}>" if url else "") for name, url in q.also))
+    return out
 
 
 async def serve(bot: Bot, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
