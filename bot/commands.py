@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.events import Event, Reply
+from index.followup import ThreadContext, is_followup, rewrite
 
 if TYPE_CHECKING:
     from bot.core import Bot
@@ -41,8 +43,19 @@ async def ask(bot: Bot, event: Event) -> Reply:
     question = event.text.strip()
     if not question:
         return Reply.notice("Ask me a question, for example: what did Russia demand?", ephemeral=True)
+    meta: dict[str, str] = {}
+    if event.thread:
+        raw = bot.state.thread(event.platform, event.channel, event.thread, time.time(), bot.settings.thread_ttl)
+        if raw is not None and is_followup(question):
+            question = rewrite(ThreadContext.from_json(raw), question, bot.engine.analyzer)
+            meta["understood"] = question
     answer = await bot.run(bot.engine.ask, question, top=bot.settings.top)
-    return Reply(kind="answer", answer=answer)
+    if event.thread:
+        q = bot.engine.analyzer.analyze(question)
+        dates = sorted(x.published.date().isoformat() for x in answer.quotes if x.published)
+        ctx = ThreadContext(question, tuple(p.name for p in q.parties), q.acts, dates[0] if dates else "", dates[-1] if dates else "")
+        bot.state.save_thread(event.platform, event.channel, event.thread, ctx.to_json(), time.time())
+    return Reply(kind="answer", answer=answer, meta=meta)
 
 
 @command("help", "Show what Parley can do.", "help")

@@ -22,6 +22,7 @@ from bot.state import BotState
 from corpus.ingest import IngestReport
 from index.digest import Digest
 from index.negotiations import Tracked
+from index.query import QueryAnalyzer
 from index.types import Answer
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class Engine(Protocol):
     """What the core needs from the index (index.engine.Engine provides it)."""
 
     tracked: Tracked
+    analyzer: QueryAnalyzer
 
     def ask(self, question: str, *, top: int | None = None) -> Answer: ...
 

@@ -65,14 +65,16 @@ def view(reply: Reply) -> View:
         return View(reply.title, lines=reply.lines, footer=footer, is_error=True, ephemeral=reply.ephemeral)
     if reply.kind == "answer" and reply.answer is not None:
         a = reply.answer
+        understood: tuple[str, ...] = (f"Understood as: {reply.meta['understood']}",) if "understood" in reply.meta else ()
         if a.abstained:
-            lines: tuple[str, ...] = (a.reason_text,) if a.reason_text else ()
+            lines: tuple[str, ...] = understood + ((a.reason_text,) if a.reason_text else ())
             if a.nearest:
                 lines += (CLOSEST,)
             return View(NO_ANSWER, tuple(quote_view(q) for q in a.nearest), lines, a.freshness, ephemeral=reply.ephemeral)
         return View(
             f"From the indexed articles ({len(a.quotes)} quote{'s' if len(a.quotes) != 1 else ''}):",
             tuple(quote_view(q) for q in a.quotes),
+            understood,
             footer=a.freshness,
             ephemeral=reply.ephemeral,
         )

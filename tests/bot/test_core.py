@@ -105,3 +105,20 @@ def test_console_translate() -> None:
     assert translate("/digest subscribe x 08:00") == Event("console", "console", "console", "subscribe x 08:00", command="digest")
     assert translate("what now?") == Event("console", "console", "console", "what now?")
     assert "Error: boom" in render(Reply.error("boom", "abc123")) and "abc123" in render(Reply.error("boom", "abc123"))
+
+
+async def test_thread_followups_survive_restart(tmp_path: Path) -> None:
+    bot = build_bot(tmp_path, bot=UNLIMITED)
+    first = Event("slack", "C1", "U1", "What did the Kremlin demand?", thread="T1")
+    r1 = await bot.handle(first)
+    assert r1 is not None and r1.answer and r1.answer.quotes
+    bot.state.close()
+    # a new bot over the same data dir: the thread context is read from SQLite
+    again = build_bot(tmp_path, paths=[], bot=UNLIMITED)
+    r2 = await again.handle(Event("slack", "C1", "U1", "and Ukraine?", thread="T1"))
+    assert r2 is not None and r2.meta["understood"] == "What did Ukraine demand?"
+    assert r2.answer and any("Kyiv insisted" in q.text for q in r2.answer.quotes)
+    r3 = await again.handle(Event("slack", "C1", "U1", "what about offers?", thread="T1"))
+    assert r3 is not None and r3.meta["understood"] == "What did Ukraine offer?"
+    other = await again.handle(Event("slack", "C1", "U1", "and Ukraine?", thread="T2"))
+    assert other is not None and "understood" not in other.meta  # another thread has no context
