@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from index.lexical import words
 from index.query import QueryAnalyzer
@@ -31,11 +32,11 @@ class ThreadContext:
         return {"question": self.question, "parties": list(self.parties), "acts": list(self.acts), "earliest": self.earliest, "latest": self.latest}
 
     @classmethod
-    def from_json(cls, raw: dict[str, object]) -> ThreadContext:
+    def from_json(cls, raw: dict[str, Any]) -> ThreadContext:
         return cls(
             str(raw.get("question", "")),
-            tuple(str(p) for p in raw.get("parties", []) or []),  # type: ignore[union-attr]
-            tuple(str(a) for a in raw.get("acts", []) or []),  # type: ignore[union-attr]
+            tuple(str(p) for p in raw.get("parties") or []),
+            tuple(str(a) for a in raw.get("acts") or []),
             str(raw.get("earliest", "")),
             str(raw.get("latest", "")),
         )
