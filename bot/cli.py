@@ -9,7 +9,8 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, Optional
+from collections.abc import Coroutine
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -19,7 +20,8 @@ from rich.table import Table
 from bot.adapters import console as console_adapter
 from bot.events import Reply
 from bot.settings import Settings, load_settings
-from bot.wiring import build_bot, open_engine
+from bot.core import Bot
+from bot.wiring import build_bot, digest_scheduler, open_engine
 from corpus.errors import ParleyError
 
 app = typer.Typer(
@@ -196,20 +198,29 @@ def serve(
         engine.close()
 
 
-async def _serve(bot, platforms: list[str]) -> None:  # type: ignore[no-untyped-def]
-    tasks = []
+async def _serve(bot: Bot, platforms: list[str]) -> None:
+    tasks: list[Coroutine[Any, Any, None]] = []
     for platform in platforms:
         if platform == "console":
             tasks.append(console_adapter.serve(bot))
         elif platform == "slack":
-            from bot.adapters import slack
+            import bot.adapters.slack as slack_adapter
 
-            tasks.append(slack.serve(bot, bot_token=_env("SLACK_BOT_TOKEN"), signing_secret=os.environ.get("SLACK_SIGNING_SECRET"), app_token=os.environ.get("SLACK_APP_TOKEN"), port=int(os.environ.get("PORT", "3000"))))
+            tasks.append(
+                slack_adapter.serve(
+                    bot,
+                    bot_token=_env("SLACK_BOT_TOKEN"),
+                    signing_secret=os.environ.get("SLACK_SIGNING_SECRET"),
+                    app_token=os.environ.get("SLACK_APP_TOKEN"),
+                    port=int(os.environ.get("PORT", "3000")),
+                )
+            )
         else:
-            from bot.adapters import discord as discord_adapter
+            import bot.adapters.discord as discord_adapter
 
             guild = os.environ.get("DISCORD_GUILD_ID")
             tasks.append(discord_adapter.serve(bot, token=_env("DISCORD_TOKEN"), guild_id=int(guild) if guild else None))
+    tasks.append(digest_scheduler(bot, [p for p in platforms if p != "console"]).run())
     out.print(f"Serving on {', '.join(platforms)}.", markup=False)
     await asyncio.gather(*tasks)
 

@@ -33,16 +33,21 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
 
 def split_sentences(text: str, base: int = 0) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences of one paragraph, trimmed of surrounding space."""
-    out = []
+    spans: list[tuple[int, int]] = []
     for span in _segmenter().segment(text):
         start, end = span.start, span.end
         while start < end and text[start].isspace():
             start += 1
         while end > start and text[end - 1].isspace():
             end -= 1
-        if end - start >= _MIN_CHARS:
-            out.append((base + start, base + end))
-    return out
+        if end <= start:
+            continue
+        if spans and spans[-1][1] == start and not text[start - 1].isspace():
+            # a boundary with no space after it ("<!channel>", "Yahoo!Inc") is not a sentence end
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return [(base + s, base + e) for s, e in spans if e - s >= _MIN_CHARS]
 
 
 def split_passages(article: Article) -> list[Passage]:

@@ -31,6 +31,7 @@ def test_offsets_are_verbatim_slices() -> None:
         ("J. R. Smith met U.S. officials on Monday. They agreed.", ["J. R. Smith met U.S. officials on Monday.", "They agreed."]),
         ("“We will not give up,” he said. The room fell silent.", ["“We will not give up,” he said.", "The room fell silent."]),
         ("Talks resumed at 9 a.m. on Friday in Geneva. Delegates arrived early.", ["Talks resumed at 9 a.m. on Friday in Geneva.", "Delegates arrived early."]),
+        ("He told <!channel> to read it. Then he left.", ["He told <!channel> to read it.", "Then he left."]),
     ],
 )
 def test_splitter_edge_cases(text: str, expected: list[str]) -> None:

@@ -1,0 +1,143 @@
+"""The Slack transport: slack-bolt's AsyncApp over HTTP (Events API, slash commands) or Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack_render import render, translate_command, translate_event
+from bot.commands import COMMANDS
+from bot.core import Bot
+from bot.events import Reply
+
+logger = logging.getLogger(__name__)
+ACK_REACTION = "eyes"
+
+
+class SlackOutbox:
+    """Posts and edits messages outside a request (reindex progress, scheduled digests)."""
+
+    def __init__(self, client: AsyncWebClient):
+        self.client = client
+
+    async def post(self, channel: str, reply: Reply, thread: str | None = None) -> str:
+        resp = await self.client.chat_postMessage(channel=channel, thread_ts=thread, **render(reply))
+        return str(resp["ts"])
+
+    async def edit(self, channel: str, ref: str, reply: Reply) -> None:
+        await self.client.chat_update(channel=channel, ts=ref, **render(reply))
+
+
+async def _ignore_retries(req: AsyncBoltRequest, resp: BoltResponse, next: Any) -> BoltResponse | None:
+    """Slack resends events it thinks were not acknowledged; the first delivery is already being answered."""
+    if req.headers.get("x-slack-retry-num"):
+        return BoltResponse(status=200, body="")
+    return await next()  # type: ignore[no-any-return]
+
+
+def build_app(bot: Bot, client: AsyncWebClient, signing_secret: str | None, *, process_before_response: bool = False) -> AsyncApp:
+    """The bolt app with every command of the command table as a slash command, plus mentions and DMs."""
+    if not any(isinstance(h, AsyncRateLimitErrorRetryHandler) for h in client.retry_handlers):
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        process_before_response=process_before_response,
+        request_verification_enabled=signing_secret is not None,
+    )
+    app.middleware(_ignore_retries)
+    bot.outboxes["slack"] = SlackOutbox(client)
+
+    async def on_command(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        translated = translate_command(body)
+        if translated is None:
+            await ack()
+            return
+        event, public = translated
+        await ack(text="Searching…" if event.command == "ask" else "Working on it…", response_type="ephemeral")
+        reply = await bot.handle(event)
+        if reply is None:
+            return
+        in_channel = public and not reply.ephemeral
+        payload = render(reply, question=event.text if event.command == "ask" and not in_channel else "")
+        await respond(**payload, response_type="in_channel" if in_channel else "ephemeral", replace_original=True)
+
+    for name in [*COMMANDS, "parley"]:
+        app.command(f"/{name}")(on_command)
+
+    async def on_message_event(body: dict[str, Any], client: AsyncWebClient) -> None:
+        event = translate_event(body.get("event", {}))
+        if event is None:
+            return
+        ts = body["event"].get("ts")
+        reacted = False
+        try:
+            await client.reactions_add(channel=event.channel, timestamp=ts, name=ACK_REACTION)
+            reacted = True
+        except Exception:  # noqa: BLE001  the acknowledgement is a courtesy; the answer still comes
+            logger.warning("could not add the acknowledgement reaction", exc_info=True)
+        try:
+            reply = await bot.handle(event)
+            if reply is None:
+                reply = Reply.error("Sorry, I could not answer that.", "none")
+            await client.chat_postMessage(channel=event.channel, thread_ts=event.thread, **render(reply))
+        finally:
+            if reacted:
+                try:
+                    await client.reactions_remove(channel=event.channel, timestamp=ts, name=ACK_REACTION)
+                except Exception:  # noqa: BLE001
+                    logger.warning("could not remove the acknowledgement reaction", exc_info=True)
+
+    app.event("app_mention")(on_message_event)
+    app.event("message")(on_message_event)
+    return app
+
+
+async def serve(
+    bot: Bot,
+    *,
+    bot_token: str,
+    signing_secret: str | None = None,
+    app_token: str | None = None,
+    port: int = 3000,
+    host: str = "0.0.0.0",
+    base_url: str | None = None,
+) -> None:
+    """Socket Mode when an app-level token (xapp-) is given, else HTTP on `host:port` at /slack/events."""
+    client = AsyncWebClient(token=bot_token, base_url=base_url) if base_url else AsyncWebClient(token=bot_token)
+    if app_token:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        app = build_app(bot, client, None)
+        handler = AsyncSocketModeHandler(app, app_token)
+        await handler.connect_async()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await handler.close_async()
+        return
+    if not signing_secret:
+        from corpus.errors import ConfigError
+
+        raise ConfigError("Slack HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
+    from aiohttp import web
+
+    app = build_app(bot, client, signing_secret)
+    runner = web.AppRunner(app.web_app(path="/slack/events", port=port))
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    logger.info("Slack events, commands and interactivity on http://%s:%d/slack/events", host, port)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
