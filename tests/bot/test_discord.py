@@ -1,0 +1,147 @@
+"""The real discord.py client against a local fake gateway and REST API: READY, /ask, mentions, limits, mentions inert."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.adapters.discord import ParleyClient
+from bot.adapters.discord_render import render
+from bot.core import Bot
+from bot.events import Reply
+from index.types import Answer, Quote
+from tests.fakes.discord_gateway import ADMIN_ROLE, APP_ID, BOT_USER, GUILD_ID, USER, FakeDiscord
+from tests.helpers import DEMO, build_bot
+
+SETTINGS = {"rate_limit": {"per_user": 0, "per_channel": 0}, "admins": {"discord": [str(ADMIN_ROLE)]}, "workers": 4}
+EVIL = """---
+title: Talks @everyone update
+source: Evil Wire
+url: https://example.org/evil
+published: 2026-11-20T10:00:00Z
+---
+The mediator said that @everyone and <@123> should read [this](http://evil.example) before Friday's ceasefire vote.
+"""
+
+
+class Harness:
+    def __init__(self, fake: FakeDiscord, bot: Bot, client: ParleyClient):
+        self.fake, self.bot, self.client = fake, bot, client
+
+
+async def start(tmp_path: Path, heartbeat_ms: int = 45000) -> tuple[FakeDiscord, Bot, ParleyClient, Any, asyncio.Task[None]]:
+    (tmp_path / "extra").mkdir(exist_ok=True)
+    (tmp_path / "extra" / "evil.md").write_text(EVIL)
+    fake = FakeDiscord(heartbeat_ms)
+    await fake.start()
+    old = fake.patch_library()
+    bot = build_bot(tmp_path, paths=[DEMO, tmp_path / "extra"], bot=SETTINGS)
+    client = ParleyClient(bot, guild_id=GUILD_ID, guild_ready_timeout=0.1)
+    task = asyncio.create_task(client.start("test-token"))
+    await asyncio.wait_for(client.wait_until_ready(), 15)
+    return fake, bot, client, old, task
+
+
+@pytest.fixture
+async def discord_env(tmp_path: Path) -> AsyncIterator[Harness]:
+    fake, bot, client, old, task = await start(tmp_path)
+    yield Harness(fake, bot, client)
+    await client.close()
+    task.cancel()
+    await fake.stop()
+    FakeDiscord.restore(old)
+    bot.close()
+
+
+def description(payload: dict[str, Any]) -> str:
+    return "\n".join(e.get("description") or "" for e in payload.get("embeds", []))
+
+
+async def test_ready_and_commands_synced(discord_env: Harness) -> None:
+    assert discord_env.fake.identify is not None
+    assert discord_env.fake.identify["intents"] & (1 << 15)  # MESSAGE_CONTENT
+    (synced,) = await discord_env.fake.wait_for(f"PUT /applications/{APP_ID}/guilds/{GUILD_ID}/commands")
+    names = sorted(c["name"] for c in synced["_list"]) if "_list" in synced else []
+    assert {"ask", "help", "status", "digest", "reindex", "ingest", "sources"} <= set(names)
+
+
+async def test_ask_interaction_defers_then_follows_up(discord_env: Harness) -> None:
+    iid, token = await discord_env.fake.interaction("ask", {"question": "What did the Kremlin demand?"})
+    (callback,) = await discord_env.fake.wait_for(f"POST /interactions/{iid}/{token}/callback")
+    assert callback["type"] == 5
+    (follow,) = await discord_env.fake.wait_for(f"POST /webhooks/{APP_ID}/{token}")
+    assert follow["allowed_mentions"] == {"parse": []}
+    assert "> The Kremlin demanded that Western sanctions" in description(follow)
+    assert "[Open article](https://example.org/demo/geneva-round-opens)" in description(follow)
+    assert follow["embeds"][0]["title"].startswith("From the indexed articles")
+    assert follow["embeds"][-1]["footer"]["text"].startswith("Searched 5 articles")
+
+
+async def test_mention_gets_a_reply_without_pings(discord_env: Harness) -> None:
+    mid = await discord_env.fake.message(f"<@{BOT_USER['id']}> what did Kyiv insist on?")
+    posts = await discord_env.fake.wait_for("POST /channels/")
+    reply = posts[0]
+    assert reply["allowed_mentions"] == {"parse": [], "replied_user": False}
+    assert str(reply["message_reference"]["message_id"]) == mid
+    assert "Kyiv insisted" in description(reply)
+    await discord_env.fake.wait_for("DELETE /channels/")  # the 👀 acknowledgement is removed
+
+
+async def test_own_messages_ignored(discord_env: Harness) -> None:
+    await discord_env.fake.message("From the indexed articles", author=BOT_USER, mention_bot=False)
+    await discord_env.fake.message(f"<@{BOT_USER['id']}> hello from a bot", author={**USER, "id": "42", "bot": True})
+    await asyncio.sleep(0.5)
+    assert not [k for k in discord_env.fake.requests if k.startswith("POST /channels/")]
+
+
+async def test_article_text_inert(discord_env: Harness) -> None:
+    iid, token = await discord_env.fake.interaction("ask", {"question": "What did the mediator say about the ceasefire vote?"})
+    (follow,) = await discord_env.fake.wait_for(f"POST /webhooks/{APP_ID}/{token}")
+    text = description(follow) + follow["embeds"][0]["title"]
+    assert "@\u200beveryone" in text and "@everyone" not in text.replace("@\u200beveryone", "")
+    assert "](http://evil" not in text
+    assert follow["allowed_mentions"] == {"parse": []}
+
+
+async def test_admin_command_refused_for_non_admin_and_allowed_by_role(discord_env: Harness) -> None:
+    iid, token = await discord_env.fake.interaction("sources", {})
+    (follow,) = await discord_env.fake.wait_for(f"POST /webhooks/{APP_ID}/{token}")
+    assert "admins only" in follow["embeds"][0]["title"] and follow["flags"] & 64
+    iid, token = await discord_env.fake.interaction("sources", {}, roles=(ADMIN_ROLE,))
+    (follow,) = await discord_env.fake.wait_for(f"POST /webhooks/{APP_ID}/{token}")
+    assert "Parley Demo Wire" in description(follow)
+
+
+async def test_heartbeat_keeps_schedule_while_answering(tmp_path: Path) -> None:
+    fake, bot, client, old, task = await start(tmp_path, heartbeat_ms=200)
+    try:
+        await asyncio.sleep(0.5)
+        tokens = [(await fake.interaction("ask", {"question": q}))[1] for q in ["What did the Kremlin demand?", "What did Kyiv insist on?"] * 10]
+        for token in tokens:
+            await fake.wait_for(f"POST /webhooks/{APP_ID}/{token}", timeout=60)
+        await asyncio.sleep(0.5)
+        beats = fake.heartbeats
+        gaps = [b - a for a, b in zip(beats, beats[1:])]
+        assert len(beats) >= 5 and max(gaps) < 0.2 * 3, gaps
+    finally:
+        await client.close()
+        task.cancel()
+        await fake.stop()
+        FakeDiscord.restore(old)
+        bot.close()
+
+
+def test_render_respects_limits() -> None:
+    q = Quote("x" * 3000, "a", "T" * 300, "S", "https://e.org/a", None, 1.0)
+    kw = render(Reply(kind="answer", answer=Answer("q", (q,) * 10, False, freshness="f" * 3000)))
+    embeds = [e.to_dict() for e in kw["embeds"]]
+    assert len(embeds) <= 10
+    assert all(len(e.get("description") or "") <= 4096 for e in embeds)
+    assert sum(len(e) for e in kw["embeds"]) <= 6000
+    assert len(embeds[0]["title"]) <= 256
+    assert "not shown" in embeds[-1]["description"]
+    assert kw["allowed_mentions"].to_dict() == {"parse": []}
