@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from bot.core import Bot
@@ -28,7 +29,7 @@ def build_bot(settings: Settings, engine: Engine) -> Bot:
     return Bot(engine, settings.bot, BotState(settings.data_dir / "bot.sqlite3"))
 
 
-def digest_scheduler(bot: Bot, platforms: list[str]) -> DigestScheduler:
+def digest_scheduler(bot: Bot, platforms: list[str], clock: Callable[[], datetime] | None = None) -> DigestScheduler:
     """Posts subscribed digests through each platform's outbox (registered when its adapter starts)."""
 
     async def build(negotiation: str, start: datetime, end: datetime) -> Reply:
@@ -44,4 +45,4 @@ def digest_scheduler(bot: Bot, platforms: list[str]) -> DigestScheduler:
 
         return post
 
-    return DigestScheduler(bot.state, build, {p: poster(p) for p in platforms}, lambda: datetime.now(timezone.utc))
+    return DigestScheduler(bot.state, build, {p: poster(p) for p in platforms}, clock or (lambda: datetime.now(timezone.utc)))

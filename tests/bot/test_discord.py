@@ -145,3 +145,20 @@ def test_render_respects_limits() -> None:
     assert len(embeds[0]["title"]) <= 256
     assert "not shown" in embeds[-1]["description"]
     assert kw["allowed_mentions"].to_dict() == {"parse": []}
+
+
+async def test_digest_subscription_posts_through_discord(discord_env: Harness) -> None:
+    from datetime import datetime, timezone
+
+    from bot.wiring import digest_scheduler
+    from tests.fakes.discord_gateway import CHANNEL_ID
+
+    iid, token = await discord_env.fake.interaction("digest", {"text": "subscribe russia-ukraine 09:00 UTC"})
+    (ok,) = await discord_env.fake.wait_for(f"POST /webhooks/{APP_ID}/{token}")
+    assert ok["embeds"][0]["title"].startswith("Subscribed")
+    sched = digest_scheduler(discord_env.bot, ["discord"], clock=lambda: datetime(2026, 11, 19, 9, 0, tzinfo=timezone.utc))
+    assert await sched.tick() == 1
+    (post,) = await discord_env.fake.wait_for(f"POST /channels/{CHANNEL_ID}/messages")
+    assert post["allowed_mentions"] == {"parse": []}
+    assert post["embeds"][0]["title"].startswith("Russia–Ukraine peace talks: digest 18 Nov 2026 09:00")
+    assert "__**Russia: Demands**__" in description(post)

@@ -193,3 +193,28 @@ async def test_socket_mode_envelope(tmp_path: Path) -> None:
         await handler.close_async()
         await fake.stop()
         bot.close()
+
+
+async def test_digest_subscription_posts_through_slack(slack: Harness) -> None:
+    from datetime import datetime, timezone
+
+    from bot.wiring import digest_scheduler
+
+    await slack.command("/digest", "subscribe russia-ukraine 08:30 Europe/Berlin")
+    (ok,) = await slack.fake.wait_for("response_url")
+    assert "Subscribed" in texts(ok)[0]
+    now = datetime(2026, 11, 19, 7, 30, tzinfo=timezone.utc)  # 08:30 in Berlin
+    sched = digest_scheduler(slack.bot, ["slack"], clock=lambda: now)
+    slack.bot.state.mark_sent("slack", "C111", "russia-ukraine", datetime(2026, 11, 15, 7, 30, tzinfo=timezone.utc))
+    assert await sched.tick() == 1
+    assert await sched.tick() == 0
+    (post,) = await slack.fake.wait_for("chat.postMessage")
+    lines = texts(post)
+    assert post["channel"] == "C111"
+    assert lines[0].startswith("*Russia–Ukraine peace talks: digest 15 Nov 2026")
+    assert "*Russia: Demands*" in lines
+    assert any("The Kremlin demanded" in t for t in lines)
+    assert any("Also reported by <https://example.org/demo/harbour-times-phased-plan|Harbour Times (demo)>" in t for t in lines)
+    await slack.command("/digest", "list")
+    listed = (await slack.fake.wait_for("response_url", 2))[1]
+    assert "russia-ukraine daily at 08:30 Europe/Berlin" in "\n".join(texts(listed))
