@@ -162,3 +162,15 @@ async def test_digest_subscription_posts_through_discord(discord_env: Harness) -
     assert post["allowed_mentions"] == {"parse": []}
     assert post["embeds"][0]["title"].startswith("Russia–Ukraine peace talks: digest 18 Nov 2026 09:00")
     assert "__**Russia: Demands**__" in description(post)
+
+
+async def test_chroma_down_gets_visible_followup(discord_env: Harness) -> None:
+    from index.vectors import VectorStore, make_client_factory
+    from tests.chroma_server import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    discord_env.bot.engine.vectors = VectorStore(make_client_factory(url, Path("/nonexistent")), url)  # type: ignore[attr-defined]
+    iid, token = await discord_env.fake.interaction("ask", {"question": "What did the Kremlin demand?"})
+    (follow,) = await discord_env.fake.wait_for(f"POST /webhooks/{APP_ID}/{token}")
+    assert "unreachable" in follow["embeds"][0]["title"]
+    assert follow["embeds"][-1]["footer"]["text"].startswith("Reference: ")

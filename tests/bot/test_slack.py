@@ -218,3 +218,34 @@ async def test_digest_subscription_posts_through_slack(slack: Harness) -> None:
     await slack.command("/digest", "list")
     listed = (await slack.fake.wait_for("response_url", 2))[1]
     assert "russia-ukraine daily at 08:30 Europe/Berlin" in "\n".join(texts(listed))
+
+
+async def test_faults_always_get_a_visible_reply(slack: Harness) -> None:
+    from index.vectors import VectorStore, make_client_factory
+    from tests.chroma_server import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    slack.bot.engine.vectors = VectorStore(make_client_factory(url, Path("/nonexistent")), url)  # type: ignore[attr-defined]
+    await slack.command("/ask", "What did the Kremlin demand?")
+    (payload,) = await slack.fake.wait_for("response_url")
+    assert payload["replace_original"] is True  # the "Searching…" acknowledgement is resolved
+    assert payload["text"].startswith("Sorry, I couldn't answer: the vector index")
+    assert any(t.startswith("Reference: ") for t in texts(payload))
+    ev = {"type": "app_mention", "user": "U1", "text": "<@UBOT> what did Kyiv insist on?", "ts": "1700000009.000100", "channel": "C111"}
+    await slack.event(ev, "Ev9")
+    (post,) = await slack.fake.wait_for("chat.postMessage")
+    assert "unreachable" in post["text"]
+    await slack.fake.wait_for("reactions.remove")
+
+
+async def test_oversized_answer_is_split_within_limits(slack: Harness) -> None:
+    from bot.adapters.slack_render import render
+    from bot.events import Reply
+    from index.types import Answer, Quote
+
+    big = Quote("<!here> " + "word " * 1500, "a", "T", "S", "https://e.org/a", None, 1.0)
+    payload = render(Reply(kind="answer", answer=Answer("q", (big,) * 30, False, freshness="f")))
+    assert len(payload["blocks"]) <= 50
+    assert all(len(b["text"]["text"]) <= 3000 for b in payload["blocks"] if b["type"] == "section")
+    assert "not shown" in json.dumps(payload["blocks"][-2])
+    assert "<!here>" not in json.dumps(payload)
