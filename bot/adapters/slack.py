@@ -12,7 +12,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack_render import render, translate_command, translate_event
+from bot.adapters.slack_render import is_public, render, translate
 from bot.commands import COMMANDS
 from bot.core import Bot
 from bot.events import Reply
@@ -35,15 +35,34 @@ class SlackOutbox:
         await self.client.chat_update(channel=channel, ts=ref, **render(reply))
 
 
+def is_retry(headers: dict[str, Any]) -> bool:
+    """Whether Slack is redelivering: X-Slack-Retry-Num >= 1 over HTTP, or a Socket Mode envelope's
+    `retry_attempt` >= 1, which bolt mirrors into the same header. First Socket Mode deliveries carry 0."""
+    value = headers.get("x-slack-retry-num")
+    first = value[0] if isinstance(value, (list, tuple)) and value else value
+    try:
+        return int(str(first)) > 0
+    except ValueError:
+        return False
+
+
 async def _ignore_retries(req: AsyncBoltRequest, resp: BoltResponse, next: Any) -> BoltResponse | None:
     """Slack resends events it thinks were not acknowledged; the first delivery is already being answered."""
-    if req.headers.get("x-slack-retry-num"):
+    if is_retry(req.headers):
+        logger.info("ignoring Slack retry %s (%s)", req.headers.get("x-slack-retry-num"), req.headers.get("x-slack-retry-reason"))
         return BoltResponse(status=200, body="")
     return await next()  # type: ignore[no-any-return]
 
 
 def build_app(bot: Bot, client: AsyncWebClient, signing_secret: str | None, *, process_before_response: bool = False) -> AsyncApp:
-    """The bolt app with every command of the command table as a slash command, plus mentions and DMs."""
+    """The bolt app with every command of the command table as a slash command, plus mentions and DMs.
+
+    Args:
+        bot: the neutral core that answers.
+        client: the Web API client (injected; tests point it at a fake). A rate-limit retry handler is added.
+        signing_secret: verifies HTTP requests; None only for Socket Mode, where the app token authenticates.
+        process_before_response: finish the answer before the HTTP response (FaaS, deterministic tests).
+    """
     if not any(isinstance(h, AsyncRateLimitErrorRetryHandler) for h in client.retry_handlers):
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     app = AsyncApp(
@@ -56,11 +75,11 @@ def build_app(bot: Bot, client: AsyncWebClient, signing_secret: str | None, *, p
     bot.outboxes["slack"] = SlackOutbox(client)
 
     async def on_command(ack: Any, body: dict[str, Any], respond: Any) -> None:
-        translated = translate_command(body)
-        if translated is None:
+        event = translate(body)
+        if event is None:
             await ack()
             return
-        event, public = translated
+        public = is_public(body)
         await ack(text="Searching…" if event.command == "ask" else "Working on it…", response_type="ephemeral")
         reply = await bot.handle(event)
         if reply is None:
@@ -73,7 +92,7 @@ def build_app(bot: Bot, client: AsyncWebClient, signing_secret: str | None, *, p
         app.command(f"/{name}")(on_command)
 
     async def on_message_event(body: dict[str, Any], client: AsyncWebClient) -> None:
-        event = translate_event(body.get("event", {}))
+        event = translate(body)
         if event is None:
             return
         ts = body["event"].get("ts")

@@ -17,6 +17,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.ws_acks: list[dict[str, Any]] = []
+        self.responded: list[str] = []  # the path of each response_url POST, in order
         self._ws: web.WebSocketResponse | None = None
         self._ws_ready = asyncio.Event()
         self._ts = 1000
@@ -30,7 +31,11 @@ class FakeSlack:
 
     @property
     def response_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/respond/T1/123/abc"
+        return self.response_url_for("123")
+
+    def response_url_for(self, key: str) -> str:
+        """A distinct response_url per request, so a test can tell whose answer arrived."""
+        return f"http://127.0.0.1:{self.port}/respond/T1/{key}/abc"
 
     async def start(self) -> None:
         app = web.Application()
@@ -72,6 +77,7 @@ class FakeSlack:
         return web.json_response({"ok": True})
 
     async def _respond(self, request: web.Request) -> web.Response:
+        self.responded.append(request.path)
         self.calls["response_url"].append(await request.json())
         return web.Response(text="ok")
 
