@@ -99,3 +99,8 @@ def test_retry_header_values() -> None:
     assert is_retry({"x-slack-retry-num": ["1"]}) and is_retry({"x-slack-retry-num": "2"})
     assert not is_retry({}) and not is_retry({"x-slack-retry-num": ["0"]})  # Socket Mode first deliveries carry 0
     assert not is_retry({"x-slack-retry-num": ["junk"]})
+
+
+def test_admin_command_translates_without_deciding_who_may_run_it() -> None:
+    # the core refuses non-admins (and audits it); the adapter only names the command
+    assert translate(fixture("slash_reindex")) == Event("slack", "C111", "U1", "", "reindex")
