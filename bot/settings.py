@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from corpus.errors import ConfigError
+from corpus.errors import ConfigError, read_toml
 from index.settings import IndexSettings
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -53,12 +52,7 @@ class Settings(_Frozen):
 def load_settings(path: Path | None = None, data_dir: Path | None = None) -> Settings:
     """Read settings from `path` (default config/parley.toml); errors name the key and the file."""
     path = path or Path(os.environ.get("PARLEY_CONFIG", CONFIG_DIR / "parley.toml"))
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path, "config file")
     env_dir = os.environ.get("PARLEY_DATA_DIR")
     if data_dir is not None:
         raw["data_dir"] = str(data_dir)

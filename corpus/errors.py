@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+from typing import Any
+
 
 class ParleyError(Exception):
     """Base of every error Parley raises on purpose; its message is shown to users."""
@@ -21,3 +25,13 @@ class IndexUnavailable(ParleyError):
 
 class IndexMismatch(ParleyError):
     """The index was built with another embedding model or dimension; a reindex is needed."""
+
+
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """A TOML file as a dict; a missing or malformed file is a ConfigError naming it."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{what} not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None

@@ -20,7 +20,7 @@ from corpus.errors import IndexMismatch, ParleyError
 from corpus.ingest import IngestReport, ingest_articles, ingest_paths
 from corpus.model import Article
 from corpus.store import ArticleStore
-from index.calibration import default_threshold
+from index.calibration import Model, load_model
 from index.digest import Digest, build_digest
 from index.embedder import Embedder, load_embedder
 from index.lexical import LexicalIndex, tokenize
@@ -54,6 +54,8 @@ class IndexState:
     table: PassageTable
     lexical: LexicalIndex
     meta: dict[str, Any]
+    para_lexical: LexicalIndex
+    para_vectors: np.ndarray  # one embedding per paragraph (row = PassageTable pid)
 
 
 class Engine:
@@ -65,6 +67,7 @@ class Engine:
         *,
         embedder: Embedder | None = None,
         client_factory: Callable[[], Any] | None = None,
+        scoring: Model | None = None,
     ):
         self.settings = settings
         self.data_dir = data_dir
@@ -78,6 +81,7 @@ class Engine:
         )
         self.vectors = VectorStore(factory, where)
         self._embedder = embedder
+        self._scoring: Model | None = scoring
         self._write = threading.Lock()
         self._article = lru_cache(maxsize=4096)(self._get_article)
         self._state = self._load_live()
@@ -106,7 +110,15 @@ class Engine:
         live = json.loads(raw)
         folder = self.index_dir / live["files"]
         meta = json.loads((folder / "meta.json").read_text())
-        return IndexState(live["version"], live["files"], PassageTable.load(folder), LexicalIndex.load(folder / "lexical"), meta)
+        return IndexState(
+            live["version"],
+            live["files"],
+            PassageTable.load(folder),
+            LexicalIndex.load(folder / "lexical"),
+            meta,
+            LexicalIndex.load(folder / "lexical_para"),
+            np.load(folder / "paragraphs.npy", allow_pickle=False),
+        )
 
     def cleanup(self) -> list[str]:
         """Drop index versions and folders the live pointer does not name (left by a crash mid-build)."""
@@ -164,7 +176,7 @@ class Engine:
                 old_rows = self._passages_of(state.table)
             new = [p for a in pending for p in split_passages(a)]
             self._embed_into(version, new, len(old_rows), {a.id: a for a in pending}, progress)
-            self._publish(version, old_rows + new)
+            self._publish(version, old_rows + new, reuse=state)
             self._article.cache_clear()
             return len(new)
 
@@ -207,7 +219,7 @@ class Engine:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("the reindex was cancelled; the live index is unchanged")
             chunk = passages[i : i + batch]
-            vecs = self.embedder.encode([p.text for p in chunk])
+            vecs = self.embedder.encode([passage_text_for_embedding(articles[p.article_id].title, p.text) for p in chunk])
             metas = [_metadata(p, first_row + i + j, articles[p.article_id]) for j, p in enumerate(chunk)]
             self.vectors.add(version, [p.id for p in chunk], vecs, metas)
             if progress:
@@ -215,32 +227,42 @@ class Engine:
         if progress and not passages:
             progress(0, 0)
 
-    def _publish(self, version: str, passages: list[Passage]) -> None:
-        """Write the table and lexical index to a fresh folder, then flip the live pointer in one write."""
+    def _publish(self, version: str, passages: list[Passage], reuse: IndexState | None = None) -> None:
+        """Write the table, lexical indexes and paragraph vectors to a fresh folder, then flip the live
+        pointer in one write. Paragraph vectors of `reuse` (the previous state) are kept, not recomputed."""
         files = f"{version}.{int(time.time() * 1000)}"
         folder = self.index_dir / files
-        published = self._state.table.published_by_article() if self._state else {}
+        published = reuse.table.published_by_article() if reuse else {}
         fresh = sorted({p.article_id for p in passages} - published.keys())
         for art in self.store.get_many(fresh).values():
             when = art.published or art.ingested_at
             published[art.id] = int(when.timestamp()) if when else 0
         table = PassageTable.build(passages, published)
         lexical = LexicalIndex.build([p.text for p in passages])
+        para_texts = [self._article(a).text[s:e] for a, s, e in table.paragraph_spans()]
+        para_lexical = LexicalIndex.build(para_texts)
+        have = reuse.para_vectors if reuse is not None else np.zeros((0, self.embedder.dim), dtype=np.float32)
+        new = self.embedder.encode(para_texts[len(have) :]) if len(para_texts) > len(have) else np.zeros((0, self.embedder.dim), dtype=np.float32)
+        para_vectors = np.vstack([have, new]).astype(np.float32) if len(have) else new.astype(np.float32)
         table.save(folder)
         lexical.save(folder / "lexical")
+        para_lexical.save(folder / "lexical_para")
+        np.save(folder / "paragraphs.npy", para_vectors, allow_pickle=False)
+        model = self._model()
         meta = {
             "version": version,
             "model": self.embedder.name,
             "dim": self.embedder.dim,
             "passages": len(passages),
+            "paragraphs": len(para_texts),
             "articles": len(table.article_ids),
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "abstain": default_threshold(self.embedder.name),
+            "abstain": model.record(),
         }
         (folder / "meta.json").write_text(json.dumps(meta, indent=2))
         old = self._state
         self.store.set_meta(LIVE_KEY, json.dumps({"version": version, "files": files}))
-        self._state = IndexState(version, files, table, lexical, meta)
+        self._state = IndexState(version, files, table, lexical, meta, para_lexical, para_vectors)
         if old is not None and old.files != files:
             shutil.rmtree(self.index_dir / old.files, ignore_errors=True)
 
@@ -267,14 +289,22 @@ class Engine:
         return Retriever(
             table=state.table,
             lexical=state.lexical,
+            para_lexical=state.para_lexical,
+            para_vectors=state.para_vectors,
             vectors=self.vectors,
             version=state.version,
             embedder=self.embedder,
             analyzer=self.analyzer,
             text_of=text_of,
             context_of=context_of,
+            model=self._model(),
             candidates=self.settings.candidates,
         )
+
+    def _model(self) -> Model:
+        if self._scoring is None:
+            self._scoring = load_model(self.embedder.name)
+        return self._scoring
 
     def threshold(self, state: IndexState) -> float:
         if self.settings.abstain_threshold is not None:
@@ -314,7 +344,7 @@ class Engine:
         if frame.bounded and ans.abstained and ans.reason in {"no_passage", "empty_index"}:
             ans = replace(ans, reason="no_time", reason_text=f"Nothing published {frame.describe()} answers this.")
         ans = mark_dates(ans, newest_first=frame.latest)
-        ranked = build_quotes(retrieval, state.table, self._article, policy, k, float("-inf")) if k else []
+        ranked = build_quotes(retrieval, state.table, self._article, replace(policy, max_per_article=k), k, float("-inf")) if k else []
         return _with_freshness(ans, self.freshness()), ranked
 
     def is_verbatim(self, quote: Quote) -> bool:
@@ -365,6 +395,11 @@ def _party_in_corpus(party: Party, lexical: LexicalIndex) -> bool:
         if toks and all(lexical.has(t) for t in toks):
             return True
     return False
+
+
+def passage_text_for_embedding(title: str, sentence: str) -> str:
+    """Sentences are embedded with their article's title, so a sentence is scored in its context."""
+    return f"{title}: {sentence}" if title else sentence
 
 
 def _new_version() -> str:

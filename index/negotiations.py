@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from corpus.errors import ConfigError
+from corpus.errors import ConfigError, read_toml
 
 
 def _alias_pattern(aliases: tuple[str, ...]) -> re.Pattern[str]:
@@ -79,12 +78,7 @@ class Tracked:
 
 def load_tracked(path: Path) -> Tracked:
     """Read and validate the negotiations file; errors name the file and the entry."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"negotiations file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path, "negotiations file")
     negs = []
     for i, item in enumerate(raw.get("negotiation", [])):
         where = f"{path}: negotiation #{i + 1}"

@@ -24,8 +24,8 @@ _SHORT = 40  # characters; a shorter sentence is quoted with its predecessor
 @dataclass(frozen=True)
 class Policy:
     top: int = 3
-    threshold: float = 0.45  # calibrated: see docs/retrieval.md and index/calibrate.py
-    margin: float = 0.20  # later quotes must score within this of the best one
+    threshold: float = 0.5  # abstain below this P(answerable); calibrated, see docs/retrieval.md
+    margin: float = 1.5  # later quotes must score within this (logit units) of the best one
     max_per_article: int = 2
     nearest: int = 2
 
@@ -114,18 +114,18 @@ def answer(
     reason = text = ""
     if not retrieval.candidates:
         reason, text = "empty_index", "No articles are indexed yet."
-    elif retrieval.missing_terms:
-        names = ", ".join(retrieval.missing_terms)
-        reason, text = "not_mentioned", f"No indexed article mentions {names}."
     elif q.parties and not party_known:
         names = ", ".join(p.name for p in q.parties)
         reason, text = "not_mentioned", f"No indexed article mentions {names}."
-    elif best < policy.threshold:
+    elif retrieval.confidence < policy.threshold and retrieval.missing_terms:
+        names = ", ".join(retrieval.missing_terms)
+        reason, text = "not_mentioned", f"No indexed article mentions {names}."
+    elif retrieval.confidence < policy.threshold:
         reason, text = "no_passage", "Indexed articles touch on this, but no passage states an answer."
     if reason:
         nearest = build_quotes(retrieval, table, article_of, policy, policy.nearest, float("-inf"))
         return Answer(q.text, (), True, reason, text, tuple(nearest))
-    floor = max(policy.threshold, best - policy.margin)
+    floor = best - policy.margin
     quotes = build_quotes(retrieval, table, article_of, policy, policy.top, floor)
-    more = build_quotes(retrieval, table, article_of, policy, policy.top * 4, policy.threshold)[len(quotes) :]
+    more = build_quotes(retrieval, table, article_of, policy, policy.top * 4, best - 2 * policy.margin)[len(quotes) :]
     return Answer(q.text, tuple(quotes), False, more=tuple(more))

@@ -1,49 +1,37 @@
-"""Hybrid retrieval: dense (Chroma) and lexical (BM25) candidates, scored on a few interpretable features."""
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) candidates scored by a learned linear model.
+
+The weights come from index/calibration.json (fitted by bench/calibrate.py on half of a public benchmark and
+checked on the other half); the negotiation features (party as agent, act words) are added on top for
+questions that name a tracked party or act.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from index import features
+from index.calibration import Model
 from index.embedder import Embedder
-from index.lexical import LexicalIndex, stem, words
-from index.query import SYNONYM_CREDIT, Query, QueryAnalyzer
+from index.lexical import LexicalIndex, stem, tokenize, words
+from index.query import Query, QueryAnalyzer
 from index.table import PassageTable
 from index.vectors import VectorStore
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Weights:
-    """Linear weights of the relevance score; fitted and documented in docs/retrieval.md."""
-
-    cos: float = 0.60
-    coverage: float = 0.30
-    party: float = 0.20
-    act: float = 0.10
-    party_missing: float = -0.15  # a party was asked about and the passage's paragraph never names it
-
-    def score(self, c: Candidate) -> float:
-        return (
-            self.cos * c.cos
-            + self.coverage * c.coverage
-            + self.party * c.party
-            + self.act * c.act
-            + (self.party_missing if c.party == 0.0 and c.asked_party else 0.0)
-        )
-
-
 @dataclass
 class Candidate:
     row: int
-    cos: float = 0.0
-    bm25: float = 0.0
-    coverage: float = 0.0
+    cos: float = 0.0  # cosine of the question with "title: sentence"
+    lex: float = 0.0  # BM25 over the sentence, summed over term groups
+    x: np.ndarray = field(default_factory=lambda: np.zeros(0))
     party: float = 0.0
     act: float = 0.0
     asked_party: bool = False
@@ -56,9 +44,24 @@ class Retrieval:
     query: Query
     candidates: list[Candidate]  # best first
     missing_terms: tuple[str, ...]  # capitalised question words no indexed passage contains
+    confidence: float = 1.0  # calibrated probability that the best candidate answers the question
 
 
 TextOf = Callable[[int], str]
+
+
+def group_scores(lexical: LexicalIndex, query: Query, n: int) -> np.ndarray:
+    """Sum over the query's term groups of the best BM25 contribution among each group's alternatives."""
+    total = np.zeros(n, dtype=np.float32)
+    for group in query.groups:
+        best: np.ndarray | None = None
+        for alt in group.alternatives:
+            s = lexical.scores(alt)
+            if s is not None:
+                best = s if best is None else np.maximum(best, s)
+        if best is not None:
+            total += group.weight * best
+    return total
 
 
 class Retriever:
@@ -69,87 +72,63 @@ class Retriever:
         *,
         table: PassageTable,
         lexical: LexicalIndex,
+        para_lexical: LexicalIndex,
+        para_vectors: np.ndarray,
         vectors: VectorStore,
         version: str,
         embedder: Embedder,
         analyzer: QueryAnalyzer,
         text_of: TextOf,
         context_of: TextOf,
-        candidates: int = 60,
-        weights: Weights = Weights(),
+        model: Model,
+        candidates: int = 40,
     ):
-        self.table, self.lexical, self.vectors, self.version = table, lexical, vectors, version
-        self.embedder, self.analyzer = embedder, analyzer
+        self.table, self.lexical, self.para_lexical, self.para_vectors = table, lexical, para_lexical, para_vectors
+        self.vectors, self.version, self.embedder, self.analyzer = vectors, version, embedder, analyzer
         self.text_of, self.context_of = text_of, context_of
+        self.model = model
         self.k = candidates
-        self.weights = weights
-
-    def lexical_scores(self, query: Query, mask: np.ndarray | None = None) -> np.ndarray:
-        """Sum over query term groups of the best BM25 contribution among each group's alternatives."""
-        total = np.zeros(len(self.table), dtype=np.float32)
-        for group in query.groups:
-            best: np.ndarray | None = None
-            for alt in group.alternatives:
-                s = self.lexical.scores(alt)
-                if s is not None:
-                    best = s if best is None else np.maximum(best, s)
-            if best is not None:
-                total += group.weight * best
-        if mask is not None:
-            total = np.where(mask, total, 0.0)
-        return total
-
-    def coverage(self, query: Query, text: str) -> float:
-        """Share of the question's information (idf-weighted term groups) the passage text contains."""
-        present = {stem(w) for w in words(text)}
-        have = want = 0.0
-        for group in query.groups:
-            idf = max((self.lexical.idf(a) for a in group.alternatives), default=0.0) or 1.0
-            want += group.weight * idf
-            if present.intersection(group.primary or group.alternatives):
-                have += group.weight * idf
-            elif present.intersection(group.alternatives):
-                have += group.weight * idf * SYNONYM_CREDIT
-        return have / want if want else 0.0
 
     def missing_terms(self, question: str, query: Query | None = None) -> tuple[str, ...]:
         """Capitalised words (names) in the question, past its first word, that no passage contains.
         Tracked party aliases are left to the party check (another alias may be in the corpus)."""
         out = []
-        party_spans = [m.span() for p in (query.parties if query else ()) for m in p.pattern.finditer(question.strip())]
-        for m in re.finditer(r"(?<!^)(?<![.?!]\s)\b([A-Z][\w’'-]+)", question.strip()):
+        q = question.strip()
+        party_spans = [m.span() for p in (query.parties if query else ()) for m in p.pattern.finditer(q)]
+        for m in re.finditer(r"(?<!^)(?<![.?!]\s)\b([A-Z][\w’'-]+)", q):
             if any(s <= m.start(1) < e for s, e in party_spans):
                 continue
-            word = m.group(1)
-            toks = words(word)
-            if toks and not any(self.lexical.has(stem(t)) for t in toks) and word.lower() not in _NOT_NAMES:
-                out.append(word)
+            toks = words(m.group(1))
+            if toks and not any(self.lexical.has(stem(t)) for t in toks) and m.group(1).lower() not in _NOT_NAMES:
+                out.append(m.group(1))
         return tuple(out)
 
     def search(self, question: str, *, where: dict | None = None, mask: np.ndarray | None = None) -> Retrieval:
         query = self.analyzer.analyze(question)
+        missing = self.missing_terms(question, query)
+        n = len(self.table)
+        if not n:
+            return Retrieval(query, [], missing, 0.0)
+        qvec = self.embedder.encode([question])[0]
         cands: dict[int, Candidate] = {}
-        if len(self.table):
-            qvec = self.embedder.encode([question])[0]
-            for hit in self.vectors.query(self.version, qvec, self.k, where):
-                row = int(hit.metadata.get("row", -1))
-                if 0 <= row < len(self.table):
-                    cands.setdefault(row, Candidate(row)).cos = hit.similarity
-                    cands[row].sources.add("dense")
-            lex = self.lexical_scores(query, mask)
-            k = min(self.k, len(lex))
-            top = np.argpartition(-lex, k - 1)[:k] if k else np.zeros(0, dtype=np.int64)
-            for row in top:
-                if lex[row] > 0:
-                    c = cands.setdefault(int(row), Candidate(int(row)))
-                    c.bm25 = float(lex[row])
-                    c.sources.add("lexical")
-            self._fill_cos(qvec, cands)
-            for c in cands.values():
-                self._features(query, c)
-                c.score = self.weights.score(c)
-        ranked = sorted(cands.values(), key=lambda c: (-c.score, c.row))
-        return Retrieval(query, ranked, self.missing_terms(question, query))
+        for hit in self.vectors.query(self.version, qvec, self.k, where):
+            row = int(hit.metadata.get("row", -1))
+            if 0 <= row < n and self.table.passage_id(row) == hit.id:
+                cands.setdefault(row, Candidate(row)).cos = hit.similarity
+                cands[row].sources.add("dense")
+        lex = group_scores(self.lexical, query, n)
+        if mask is not None:
+            lex = np.where(mask, lex, 0.0)
+        k = min(self.k, n)
+        for row in np.argpartition(-lex, k - 1)[:k]:
+            if lex[row] > 0:
+                cands.setdefault(int(row), Candidate(int(row))).sources.add("lexical")
+        if not cands:
+            return Retrieval(query, [], missing, 0.0)
+        self._fill_cos(qvec, cands)
+        ranked = self._score(question, query, qvec, list(cands.values()), lex)
+        confidence = self._confidence(question, query, ranked)
+        return Retrieval(query, ranked, missing, confidence)
 
     def _fill_cos(self, qvec: np.ndarray, cands: dict[int, Candidate]) -> None:
         need = [r for r, c in cands.items() if "dense" not in c.sources]
@@ -159,13 +138,52 @@ class Retriever:
             if v is not None:
                 cands[r].cos = float(np.dot(qvec, v))
 
-    def _features(self, query: Query, c: Candidate) -> None:
-        text = self.text_of(c.row)
-        c.coverage = self.coverage(query, text)
-        c.act = 1.0 if query.act_in(text) else 0.0
-        if query.parties:
-            c.asked_party = True
-            c.party = party_feature(query, text, self.context_of(c.row))
+    def _score(self, question: str, query: Query, qvec: np.ndarray, cands: list[Candidate], lex: np.ndarray) -> list[Candidate]:
+        lex_max = float(lex.max()) or 1.0
+        para_lex = group_scores(self.para_lexical, query, self.para_lexical.n_docs)
+        para_max = float(para_lex.max()) or 1.0
+        para_cos = self.para_vectors @ qvec if len(self.para_vectors) else np.zeros(0)
+        qtype = features.question_type(question)
+        base = []
+        for c in cands:
+            text = self.text_of(c.row)
+            pid = int(self.table.cols["pid"][c.row])
+            c.lex = float(lex[c.row])
+            present = features.stems(text)
+            prev = self.table.neighbour(c.row, -1)
+            with_prev = present | (features.stems(self.text_of(prev)) if prev is not None else set())
+            base.append([
+                float(para_cos[pid]) if pid < len(para_cos) else 0.0,
+                c.cos,
+                c.lex / lex_max,
+                float(para_lex[pid]) / para_max if pid < len(para_lex) else 0.0,
+                features.coverage(query, present, self.lexical),
+                *features.cues(qtype, text),
+                min(len(text), 400) / 400,
+                features.coverage(query, with_prev, self.lexical),
+            ])
+            if query.parties:
+                c.asked_party = True
+                c.party = party_feature(query, text, self.context_of(c.row))
+            c.act = 1.0 if query.act_in(text) else 0.0
+        x = features.matrix(base)
+        scores = x @ self.model.weights + self.model.bias
+        for c, xi, s in zip(cands, x, scores):
+            c.x = xi
+            c.score = float(s) + self.model.negotiation_bonus(c.party, c.act, c.asked_party, bool(query.act_stems))
+        return sorted(cands, key=lambda c: (-c.score, c.row))
+
+    def _confidence(self, question: str, query: Query, ranked: list[Candidate]) -> float:
+        """P(the best candidate answers), from its absolute evidence and how much of the question the corpus knows."""
+        best = ranked[0]
+        toks = tokenize(question)
+        oov = sum(1 for t in toks if not self.lexical.has(t)) / max(len(toks), 1)
+        caps = len(self.missing_terms(question))
+        z = self.model.abstain_score(
+            para_cos=float(best.x[0]), title_cos=float(best.x[1]), coverage=float(best.x[4]),
+            max_cos=max(c.cos for c in ranked), max_coverage=max(float(c.x[4]) for c in ranked), oov=oov, caps=caps,
+        )
+        return 1.0 / (1.0 + math.exp(-z))
 
 
 # A party named right after one of these is the object of the act ("sought from Russia"), not its agent.

@@ -11,7 +11,7 @@ import numpy as np
 from index.types import Passage
 
 _COLS = ("art", "seq", "para", "start", "end")
-_OPTIONAL = ("pub",)  # published time of the passage's article, epoch seconds (0 = unknown)
+_OPTIONAL = ("pub", "pid")  # published time of the article (epoch s, 0 = unknown); paragraph number
 
 
 class PassageTable:
@@ -35,6 +35,7 @@ class PassageTable:
             for col, value in zip(_COLS, (index[p.article_id], p.seq, p.para, p.start, p.end)):
                 data[col].append(value)
         cols: dict[str, np.ndarray] = {c: np.asarray(v, dtype=np.int32) for c, v in data.items()}
+        cols["pid"] = _paragraph_ids(cols["art"], cols["para"])
         pub = published or {}
         cols["pub"] = np.asarray([pub.get(a, 0) for a in article_ids], dtype=np.int64)[cols["art"]] if len(cols["art"]) else np.zeros(0, dtype=np.int64)
         return cls(article_ids, cols)
@@ -83,7 +84,29 @@ class PassageTable:
         for c in _OPTIONAL:
             path = folder / f"passages.{c}.npy"
             cols[c] = np.load(path, allow_pickle=False) if path.exists() else np.zeros(len(cols["art"]), dtype=np.int64)
+        if not (folder / "passages.pid.npy").exists():
+            cols["pid"] = _paragraph_ids(cols["art"], cols["para"])
         return cls(article_ids, cols)
+
+    @property
+    def n_paragraphs(self) -> int:
+        return int(self.cols["pid"][-1]) + 1 if len(self) else 0
+
+    def paragraph_span(self, pid: int) -> tuple[str, int, int]:
+        """(article id, start, end) of a paragraph, from its first and last sentence."""
+        rows = np.flatnonzero(self.cols["pid"] == pid)
+        return self.article_id(int(rows[0])), int(self.cols["start"][rows[0]]), int(self.cols["end"][rows[-1]])
+
+    def paragraph_spans(self) -> list[tuple[str, int, int]]:
+        """(article id, start, end) of every paragraph, in paragraph-number order (one pass over the rows)."""
+        out: list[tuple[str, int, int]] = []
+        pid, start, end, art = self.cols["pid"], self.cols["start"], self.cols["end"], self.cols["art"]
+        for row in range(len(self)):
+            if row == 0 or pid[row] != pid[row - 1]:
+                out.append((self.article_ids[int(art[row])], int(start[row]), int(end[row])))
+            else:
+                out[-1] = (out[-1][0], out[-1][1], int(end[row]))
+        return out
 
     def published_by_article(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -100,3 +123,12 @@ class PassageTable:
         if end is not None:
             mask &= pub < end
         return mask
+
+
+def _paragraph_ids(art: np.ndarray, para: np.ndarray) -> np.ndarray:
+    """A running paragraph number: it goes up whenever the article or the paragraph changes."""
+    if not len(art):
+        return np.zeros(0, dtype=np.int32)
+    change = np.ones(len(art), dtype=bool)
+    change[1:] = (art[1:] != art[:-1]) | (para[1:] != para[:-1])
+    return (np.cumsum(change) - 1).astype(np.int32)

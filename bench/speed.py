@@ -1,0 +1,134 @@
+"""Speed and size in one run: ingest throughput against a naive baseline, query latency, memory, disk.
+
+    python bench/speed.py [--passages 10000] [--server] [--out bench/results.md]
+
+Corpus: real sentences from ../shared (squad-a and the seeds), repeated with a per-copy marker word so no two
+articles are identical, grouped into articles of ~12 sentences. The naive baseline is
+`SentenceTransformer.encode` on the plain sentences plus `collection.add`, one batch after another. Parley's
+number is its whole ingest (load, dedup, split, embed "title: sentence" and paragraphs, Chroma, BM25). Model
+load is excluded from both. Latency is the warm `Engine.ask` (p50/p95 over 200 questions), embedded and, with
+--server, against a `chroma run` started here. RSS is this process's peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import chromadb  # noqa: E402
+from chromadb.config import Settings as ChromaSettings  # noqa: E402
+
+from bot.settings import load_settings  # noqa: E402
+from corpus.loaders import load_paths  # noqa: E402
+from index.embedder import SentenceTransformerEmbedder  # noqa: E402
+from index.engine import Engine  # noqa: E402
+from index.evaluate import load_qa  # noqa: E402
+from index.negotiations import load_tracked  # noqa: E402
+from bench.results import write_section  # noqa: E402
+from index.passages import split_passages  # noqa: E402
+from tests.chroma_server import running_chroma  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+def sentences() -> list[str]:
+    arts = load_paths([SHARED / "eval" / "squad-a" / "corpus", SHARED / "seeds"]).articles
+    return [p.text for a in arts for p in split_passages(a)]
+
+
+def write_corpus(folder: Path, sents: list[str], n: int) -> list[str]:
+    folder.mkdir(parents=True)
+    out, lines, k = [], [], 0
+    while len(out) < n:
+        for s in sents:
+            if len(out) >= n:
+                break
+            out.append(s if k == 0 else f"{s} (copy {k})")
+        k += 1
+    with (folder / "corpus.jsonl").open("w") as f:
+        for i in range(0, len(out), 12):
+            f.write(json.dumps({"title": f"Article {i // 12}", "text": " ".join(out[i : i + 12]), "source": "bench"}) + "\n")
+    return out
+
+
+def naive(embedder: SentenceTransformerEmbedder, texts: list[str], path: Path) -> float:
+    client = chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+    col = client.create_collection("naive", embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+    t = time.perf_counter()
+    for i in range(0, len(texts), 1000):
+        chunk = texts[i : i + 1000]
+        vecs = embedder._model.encode(chunk, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+        col.add(ids=[str(i + j) for j in range(len(chunk))], embeddings=vecs, documents=chunk)
+    return len(texts) / (time.perf_counter() - t)
+
+
+def latency(engine: Engine, questions: list[str]) -> tuple[float, float]:
+    engine.ask(questions[0])
+    times = []
+    for q in questions:
+        t = time.perf_counter()
+        engine.ask(q)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
+
+
+def du(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--passages", type=int, default=10000)
+    ap.add_argument("--server", action="store_true", help="also measure against a local `chroma run`")
+    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results.md")
+    args = ap.parse_args()
+    embedder = SentenceTransformerEmbedder()
+    questions = [i.question for i in load_qa(SHARED / "eval" / "squad-a" / "squad-qa.jsonl")[:200]]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        texts = write_corpus(root / "corpus", sentences(), args.passages)
+        base = naive(embedder, texts, root / "naive")
+        settings = load_settings(REPO / "config" / "parley.toml", root / "data")
+        engine = Engine(settings.index, root / "data", load_tracked(settings.negotiations_file), embedder=embedder)
+        t = time.perf_counter()
+        engine.ingest([root / "corpus"])
+        mine = len(engine._state.table) / (time.perf_counter() - t)  # type: ignore[union-attr]
+        p50, p95 = latency(engine, questions)
+        rows.append(("embedded", p50, p95))
+        size = du(root / "data")
+        if args.server:
+            with running_chroma(root / "server") as server:
+                s_settings = settings.model_copy(update={"index": settings.index.model_copy(update={"chroma_url": server.url}), "data_dir": root / "sdata"})
+                s_engine = Engine(s_settings.index, root / "sdata", load_tracked(settings.negotiations_file), embedder=embedder)
+                s_engine.ingest([root / "corpus"])
+                rows.append(("chroma run", *latency(s_engine, questions)))
+                s_engine.close()
+        engine.close()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lines = ["## Speed and size", "", f"`python bench/speed.py --passages {args.passages}{' --server' if args.server else ''}` on {platform.machine()}, "
+             f"Python {platform.python_version()}, 2 cores, no GPU; model load excluded.", "",
+             "| passages | naive ingest (passages/s) | Parley ingest (passages/s) | ratio | mode | ask p50 ms | ask p95 ms | peak RSS MB | data dir MB |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for mode, p50, p95 in rows:
+        lines.append(f"| {args.passages} | {base:.0f} | {mine:.0f} | {mine / base:.2f} | {mode} | {p50:.0f} | {p95:.0f} | {rss:.0f} | {size:.0f} |")
+    section = "\n".join(lines) + "\n"
+    write_section(args.out, "## Speed and size", section)
+    print(section)
+
+
+if __name__ == "__main__":
+    main()
