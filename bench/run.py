@@ -8,5 +8,5 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-for script, args in (("quality.py", []), ("speed.py", ["--passages", "10000", "--server"])):
+for script, args in (("quality.py", []), ("speed.py", ["--passages", "10000", "--server"]), ("slack_load.py", ["--n", "50"])):
     subprocess.run([sys.executable, str(HERE / script), *args], check=True)

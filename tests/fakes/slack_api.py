@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import defaultdict
 from typing import Any
 from urllib.parse import parse_qsl
@@ -23,6 +24,7 @@ class FakeSlack:
         self._ts = 1000
         self.runner: web.AppRunner | None = None
         self.port = 0
+        self.arrivals: dict[str, float] = {}  # last path segment of a response_url -> when its answer arrived
         self.fail_next: dict[str, int] = {}  # method -> HTTP status to answer once (e.g. 429)
 
     @property
