@@ -62,7 +62,9 @@ class QueryAnalyzer:
 
     def analyze(self, question: str) -> Query:
         stops = stopwords() | QUESTION_WORDS
-        parties = tuple(p for p in self.parties if p.mentioned_in(question))
+        # in question order: the first party named is the one asked about as the agent ("did the US agree to Russia's …")
+        found = [(m.start(), i, p) for i, p in enumerate(self.parties) if (m := p.pattern.search(question))]
+        parties = tuple(p for _, _, p in sorted(found, key=lambda t: (t[0], t[1])))
         # stems covered by a party alias are matched through the party group, not as loose terms
         party_stems: set[str] = set()
         groups: list[TermGroup] = []

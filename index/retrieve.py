@@ -191,23 +191,39 @@ _OBJECT_MARKERS = frozenset("from to with against on for of at toward towards ov
 
 
 def party_feature(query: Query, text: str, context: str) -> float:
-    """1.0 when an asked party is the agent of an asked act (named before the act word, not as an
-    object), 0.75 when it is named in the sentence, 0.5 when named in the sentences just before or
-    when another party leads the sentence (it is then that party's act)."""
+    """How the question's parties figure in a passage: 1.0 when the question's subject party (the first it
+    names) is the agent of an asked act (named before the act word, not governed by "from", "to", "against" …);
+    0.75 when the subject is named as a subject without the act; 0.5 when it is only an object, when only the
+    question's other parties are named, when another party leads the sentence, or when the party is named in
+    the two sentences before; 0 otherwise."""
     mentions = [m for p in query.parties for m in p.pattern.finditer(text)]
     if not mentions:
         return 0.5 if any(p.mentioned_in(context) for p in query.parties) else 0.0
+    subject = [m for m in query.parties[0].pattern.finditer(text)]
     if not query.act_stems:
+        return 1.0 if subject else 0.75
+    names = {w for p in query.parties + query.others for a in p.aliases + (p.name,) for w in words(a)}
+    as_subject = [m for m in subject if not _is_object(words(text[max(0, m.start() - 80) : m.start()]), names)]
+    if not as_subject:
+        return 0.5
+    acts = [m.start() for m in re.finditer(r"\w+", text) if stem(m.group(0).lower()) in query.act_stems]
+    if any(pos > m.end() for m in as_subject for pos in acts):
         return 1.0
     first_other = min((m.start() for p in query.others if (m := p.pattern.search(text))), default=len(text))
-    act_positions = [m.start() for m in re.finditer(r"\w+", text) if stem(m.group(0).lower()) in query.act_stems]
-    for m in mentions:
-        before = words(text[max(0, m.start() - 20) : m.start()])
-        if before and before[-1] in _OBJECT_MARKERS:
+    return 0.5 if first_other < as_subject[0].start() else 0.75
+
+
+_NP_WORDS = frozenset("the a an both and or its their his her other".split())
+
+
+def _is_object(before: list[str], names: set[str]) -> bool:
+    """Walk back over the noun phrase (articles, "and", other party names) to the word that governs it:
+    a preposition makes the party an object ("sought from both the Kremlin and the White House")."""
+    for word in reversed(before):
+        if word in _NP_WORDS or word in names:
             continue
-        if any(pos > m.end() for pos in act_positions):
-            return 1.0
-    return 0.5 if first_other < min(m.start() for m in mentions) else 0.75
+        return word in _OBJECT_MARKERS
+    return False
 
 
 _NOT_NAMES = frozenset("i i'm what who when where why how which did does is are was were".split())
