@@ -68,6 +68,8 @@ def build_quotes(
         art = article_of(table.article_id(c.row))
         start, end = quote_span(table, c.row, art.text)
         taken = spans.setdefault(art.id, [])
+        if any(s < end and start < e for s, e in taken):
+            start, end = table.span(c.row)  # the sentence before is already shown: quote this one alone
         if any(s < end and start < e for s, e in taken) or len(taken) >= policy.max_per_article:
             continue
         text = art.text[start:end]

@@ -36,6 +36,7 @@ class Candidate:
     act: float = 0.0
     asked_party: bool = False
     score: float = 0.0
+    learned: float = 0.0  # the learned model's score alone (what the abstention model was fitted on)
     sources: set[str] = field(default_factory=set)
 
 
@@ -168,14 +169,18 @@ class Retriever:
             c.act = 1.0 if query.act_in(text) else 0.0
         x = features.matrix(base)
         scores = x @ self.model.weights + self.model.bias
+        # Only a negotiation question ("what did <party> <act>") gets the party and act bonuses: a general
+        # question that happens to contain "American" or "state" is scored by the learned model alone.
+        negotiation = bool(query.parties) and bool(query.act_stems)
         for c, xi, s in zip(cands, x, scores):
             c.x = xi
-            c.score = float(s) + self.model.negotiation_bonus(c.party, c.act, c.asked_party, bool(query.act_stems))
+            c.learned = float(s)
+            c.score = c.learned + (self.model.negotiation_bonus(c.party, c.act, True, True) if negotiation else 0.0)
         return sorted(cands, key=lambda c: (-c.score, c.row))
 
     def _confidence(self, question: str, query: Query, ranked: list[Candidate]) -> float:
         """P(the best candidate answers), from its absolute evidence and how much of the question the corpus knows."""
-        best = ranked[0]
+        best = max(ranked, key=lambda c: c.learned)
         toks = tokenize(question)
         oov = sum(1 for t in toks if not self.lexical.has(t)) / max(len(toks), 1)
         caps = len(self.missing_terms(question))

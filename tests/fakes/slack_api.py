@@ -80,7 +80,9 @@ class FakeSlack:
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.responded.append(request.path)
-        self.calls["response_url"].append(await request.json())
+        payload = await request.json()
+        self.arrivals[request.path.rsplit("/", 1)[-1]] = time.perf_counter()
+        self.calls["response_url"].append(payload)
         return web.Response(text="ok")
 
     async def _link(self, request: web.Request) -> web.WebSocketResponse:
