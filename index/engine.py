@@ -327,6 +327,10 @@ class Engine:
             return _with_freshness(empty, self.freshness()), []
         self.vectors.check_model(state.version, self.embedder.name, self.embedder.dim)
         frame, rest = parse_timeframe(question, now)
+        if frame.absolute and not self._about_negotiation(question):
+            # "What happened in 1517?" asks when events happened; only news questions ("What did Russia
+            # demand in 2024?") read an absolute date as the publication date
+            frame, rest = replace(frame, start=None, end=None), question
         where, mask = None, None
         if frame.bounded:
             start = int(frame.start.timestamp()) if frame.start else None
@@ -346,6 +350,10 @@ class Engine:
         ans = mark_dates(ans, newest_first=frame.latest)
         ranked = build_quotes(retrieval, state.table, self._article, replace(policy, max_per_article=k), k, float("-inf")) if k else []
         return _with_freshness(ans, self.freshness()), ranked
+
+    def _about_negotiation(self, question: str) -> bool:
+        q = self.analyzer.analyze(question)
+        return bool(q.parties or q.acts)
 
     def is_verbatim(self, quote: Quote) -> bool:
         art = self.store.get(quote.article_id)

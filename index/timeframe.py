@@ -28,6 +28,7 @@ class TimeFrame:
     end: datetime | None = None
     latest: bool = False
     phrase: str = ""
+    absolute: bool = False  # "in 2024", "on 18 March", "between …": may name when events happened, not publication
 
     @property
     def bounded(self) -> bool:
@@ -92,7 +93,7 @@ def parse_timeframe(question: str, now: datetime | None = None) -> tuple[TimeFra
             first = f"{first} {year.group(0)}"  # "between 1 March and 15 April 2025"
         a, b = _period(first, ref), _period(second, ref)
         if a and b:
-            frame = TimeFrame(a[0], b[1], latest, m.group(0))
+            frame = TimeFrame(a[0], b[1], latest, m.group(0), absolute=True)
     elif m := _PAST_N.search(question):
         n, unit = int(m.group(1)), m.group(2).lower()
         days = n * {"day": 1, "week": 7, "month": 30}[unit]
@@ -117,7 +118,7 @@ def parse_timeframe(question: str, now: datetime | None = None) -> tuple[TimeFra
     elif m := _IN.search(question):
         p = _period(m.group(2), ref)
         if p:
-            frame = TimeFrame(p[0], p[1], latest, m.group(0))
+            frame = TimeFrame(p[0], p[1], latest, m.group(0), absolute=True)
     if frame is None:
         return TimeFrame(latest=latest), question
     rest = (question[: question.find(frame.phrase)] + question[question.find(frame.phrase) + len(frame.phrase) :]).strip()

@@ -105,3 +105,15 @@ def test_time_phrases_filter_by_published_date(tmp_path: Path) -> None:
     if len(dates) > 1:
         newest = max(week.quotes, key=lambda q: q.published)  # type: ignore[arg-type, return-value]
         assert newest.later_report and sum(q.later_report for q in week.quotes) == 1
+
+
+def test_absolute_dates_in_general_questions_are_event_dates(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    engine = build_engine(tmp_path)
+    now = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+    # no tracked party or act: "in 2024" says when something happened, not when it was reported
+    general = engine.ask("Where were the prisoners exchanged in 2024?", now=now)
+    assert general.reason != "no_time"
+    news = engine.ask("What did Russia demand in 2024?", now=now)
+    assert news.reason == "no_time"
