@@ -11,7 +11,7 @@ from corpus.model import Article, Citation
 from index.lexical import stem, words
 from index.negotiations import Negotiation, Party
 from index.passages import split_passages
-from index.quotes import _key, _similar
+from index.quotes import near_duplicate, word_key
 from index.types import Quote
 
 ACT_ORDER = ("demand", "offer", "agreement", "statement")
@@ -113,8 +113,8 @@ def build_digest(
             if found is None:
                 continue
             party, act = found
-            key = _key(p.text)
-            dup = next((i for i, k in enumerate(keys) if _similar(k, key)), None)
+            key = word_key(p.text)
+            dup = next((i for i, k in enumerate(keys) if near_duplicate(k, key)), None)
             if dup is not None:
                 if picks[dup].quote.article_id != art.id:
                     picks[dup].also.append(art.citation)

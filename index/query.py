@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from index.lexical import stem, stopwords, words
 from index.negotiations import Party, Tracked
@@ -38,12 +37,6 @@ class Query:
     groups: tuple[TermGroup, ...]
     act_stems: frozenset[str] = field(default=frozenset())
     others: tuple[Party, ...] = ()  # tracked parties the question does not ask about
-
-    @cached_property
-    def act_pattern(self) -> re.Pattern[str] | None:
-        if not self.act_stems:
-            return None
-        return re.compile(r"\b(\w+)\b")
 
     def act_in(self, text: str) -> bool:
         """The passage uses one of the asked acts' words (a quotation counts as a statement)."""

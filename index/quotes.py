@@ -41,11 +41,11 @@ def quote_span(table: PassageTable, row: int, text: str) -> tuple[int, int]:
     return start, end
 
 
-def _key(text: str) -> frozenset[str]:
+def word_key(text: str) -> frozenset[str]:
     return frozenset(words(text))
 
 
-def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
+def near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(a and b) and len(a & b) / len(a | b) >= 0.8
 
 
@@ -73,8 +73,8 @@ def build_quotes(
         if any(s < end and start < e for s, e in taken) or len(taken) >= policy.max_per_article:
             continue
         text = art.text[start:end]
-        key = _key(text)
-        dup = next((i for i, k in enumerate(keys) if _similar(k, key)), None)
+        key = word_key(text)
+        dup = next((i for i, k in enumerate(keys) if near_duplicate(k, key)), None)
         if dup is not None:  # the same sentence from another outlet: cite it, don't repeat it
             if art.id != quotes[dup].article_id:
                 also[dup].append(art.citation)
@@ -89,7 +89,6 @@ def build_quotes(
 
 def _quote(art: Article, start: int, end: int, c: Candidate) -> Quote:
     text = art.text[start:end]
-    assert art.text[start:end] == text  # the verbatim invariant, by construction
     return Quote(text, art.id, art.title, art.source, art.url, art.published, c.score, start, end)
 
 
