@@ -1,4 +1,4 @@
-"""The `parley` command line: ingest, ask, eval, stats, reindex and serve."""
+"""The `parley` command line: ingest, ask, eval, digest, feedback, stats, reindex and serve."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def ask(
 @app.command("eval")
 def eval_(
     qa_file: Annotated[Path, typer.Argument(help="QA file (JSONL): question, answerable, evidence[, context].")],
-    corpus: Annotated[Path, typer.Option("--corpus", help="Folder of articles to ingest into a temporary data dir.")],
+    corpus: Annotated[Optional[Path], typer.Option("--corpus", help="Folder of articles to ingest into a temporary data dir [default: the live index in --data-dir].")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
     misses: Annotated[int, typer.Option("--misses", help="Show this many questions whose best quote missed.")] = 0,
     limit: Annotated[int, typer.Option("--limit", help="Evaluate only the first N questions (0 = all).")] = 0,
@@ -107,19 +107,24 @@ def eval_(
     from index.evaluate import evaluate, load_qa
 
     items = load_qa(qa_file)[: limit or None]
-    with tempfile.TemporaryDirectory(prefix="parley-eval-") as tmp:
-        settings = state.settings.model_copy(update={"data_dir": Path(tmp), "index": state.settings.index.model_copy(update={"chroma_url": ""})})
-        engine = open_engine(settings)
-        with _progress() as bar:
-            task = bar.add_task("Indexing", total=None)
-            engine.ingest([corpus], progress=lambda d, t: bar.update(task, completed=d, total=t))
+    if corpus is None:
+        engine = open_engine(state.settings)
         report = evaluate(items, lambda q: engine.rank(q, k=10), engine.is_verbatim)
         engine.close()
+    else:
+        with tempfile.TemporaryDirectory(prefix="parley-eval-") as tmp:
+            settings = state.settings.model_copy(update={"data_dir": Path(tmp), "index": state.settings.index.model_copy(update={"chroma_url": ""})})
+            engine = open_engine(settings)
+            with _progress() as bar:
+                task = bar.add_task("Indexing", total=None)
+                engine.ingest([corpus], progress=lambda d, t: bar.update(task, completed=d, total=t))
+            report = evaluate(items, lambda q: engine.rank(q, k=10), engine.is_verbatim)
+            engine.close()
     metrics = report.as_dict()
     if as_json:
         sys.stdout.write(json.dumps(metrics, indent=2) + "\n")
     else:
-        table = Table("metric", "value", title=f"{qa_file.name} over {corpus}")
+        table = Table("metric", "value", title=f"{qa_file.name} over {corpus or 'the live index'}")
         for key, value in metrics.items():
             table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
         out.print(table)
@@ -152,6 +157,28 @@ def digest(
         sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
         return
     sys.stdout.write(console_adapter.render(Reply(kind="digest", digest=result)) + "\n")
+
+
+feedback_app = typer.Typer(help="Votes users gave on quotes (👍/👎 buttons, /vote).", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    output: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the QA file here [default: standard output].")] = None,
+) -> None:
+    """Write the votes as a QA file for `parley eval`: per question, 👍'd quotes as evidence, 👎'd ones as negatives."""
+    from bot.feedback import export_qa
+    from bot.state import BotState
+
+    votes = BotState(state.settings.data_dir / "bot.sqlite3").votes()
+    items, skipped = export_qa(votes)
+    text = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+    err.print(f"{len(items)} question(s) from {len(votes)} vote(s); {skipped} question(s) with no 👍 quote left out.", markup=False)
 
 
 @app.command()

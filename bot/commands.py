@@ -23,16 +23,17 @@ class Command:
     usage: str
     handler: Handler
     admin: bool = False
+    slash: bool = True  # registered as its own slash / app command; False: buttons, `/parley NAME` and the console
 
 
 COMMANDS: dict[str, Command] = {}
 
 
-def command(name: str, summary: str, usage: str = "", admin: bool = False) -> Callable[[Handler], Handler]:
+def command(name: str, summary: str, usage: str = "", admin: bool = False, slash: bool = True) -> Callable[[Handler], Handler]:
     """Register a handler in COMMANDS under `name`."""
 
     def register(fn: Handler) -> Handler:
-        COMMANDS[name] = Command(name, summary, usage or name, fn, admin)
+        COMMANDS[name] = Command(name, summary, usage or name, fn, admin, slash)
         return fn
 
     return register
@@ -50,12 +51,13 @@ async def ask(bot: Bot, event: Event) -> Reply:
             question = rewrite(ThreadContext.from_json(raw), question, bot.engine.analyzer)
             meta["understood"] = question
     answer = await bot.run(bot.engine.ask, question, top=bot.settings.top)
+    reply = bot.answer_reply(event, answer, meta)
     if event.thread:
         q = bot.engine.analyzer.analyze(question)
         dates = sorted(x.published.date().isoformat() for x in answer.quotes if x.published)
         ctx = ThreadContext(question, tuple(p.name for p in q.parties), q.acts, dates[0] if dates else "", dates[-1] if dates else "")
         bot.state.save_thread(event.platform, event.channel, event.thread, ctx.to_json(), time.time())
-    return Reply(kind="answer", answer=answer, meta=meta)
+    return reply
 
 
 @command("help", "Show what Parley can do.", "help")

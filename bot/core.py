@@ -12,13 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any, Protocol, TypeVar
 
-from bot import admin as _admin, commands as _commands, digests as _digests  # noqa: F401  (fill COMMANDS)
+from bot import admin as _admin, commands as _commands, digests as _digests, feedback as _feedback  # noqa: F401  (fill COMMANDS)
 from bot.commands import COMMANDS
 from bot.events import Event, Reply
 from bot.jobs import Jobs
 from bot.ratelimit import RateLimiter
 from bot.settings import BotSettings
 from bot.state import BotState
+from bot.view import votable
 from corpus.ingest import IngestReport
 from index.digest import Digest
 from index.negotiations import Tracked
@@ -74,6 +75,7 @@ class Bot:
         self.limiter = RateLimiter(settings.rate_limit, clock)
         self.jobs = Jobs()
         self.outboxes: dict[str, Outbox] = {}
+        self._pruned = 0.0
         self._pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="parley-index")
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -86,8 +88,19 @@ class Bot:
         admins = self.settings.admins.for_platform(event.platform)
         return event.user in admins or any(role in admins for role in event.roles)
 
+    def accepts(self, event: Event) -> bool:
+        """Whether to answer at all: a thread reply not addressed to Parley only in a thread Parley answered,
+        in a channel whose `threads` setting is "all"."""
+        if event.addressed:
+            return True
+        if event.thread is None or self.state.channel_settings(event.platform, event.channel).threads != "all":
+            return False
+        return self.state.thread(event.platform, event.channel, event.thread, time.time(), self.settings.thread_ttl) is not None
+
     async def handle(self, event: Event) -> Reply | None:
         """Answer one event. Every failure becomes a visible error Reply with a log reference."""
+        if not self.accepts(event):
+            return None
         cmd = COMMANDS.get(event.command)
         if cmd is None:
             known = ", ".join(sorted(COMMANDS))
@@ -114,6 +127,17 @@ class Bot:
             ref = _ref()
             logger.exception("ref=%s failed handling %r", ref, event)
             return Reply.error(_plain_error(exc), ref)
+
+    def answer_reply(self, event: Event, answer: Answer, meta: dict[str, str] | None = None) -> Reply:
+        """An answer Reply, stored so its buttons (more, post, votes) can refer to it later."""
+        answer_id = secrets.token_hex(6)
+        now = time.time()
+        self.state.save_answer(answer_id, event.platform, event.channel, event.user, answer.question, answer.to_record(), now)
+        if now - self._pruned > 3600:
+            self._pruned = now
+            self.state.prune_answers(now - self.settings.answer_ttl)
+        feedback = self.state.channel_settings(event.platform, event.channel).feedback and bool(votable(answer))
+        return Reply(kind="answer", answer=answer, meta=meta or {}, answer_id=answer_id, top=self.settings.top, feedback=feedback)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -38,6 +38,7 @@ class BotSettings(_Frozen):
     workers: int = Field(2, ge=1, le=32, description="Threads running retrieval off the event loop.")
     top: int = Field(3, ge=1, le=20, description="Quotes per answer in chat.")
     thread_ttl: float = Field(86400.0, gt=0, description="Seconds a thread's context is kept for follow-up questions.")
+    answer_ttl: float = Field(30 * 86400.0, gt=0, description="Seconds an answer is kept for its buttons (More quotes, Post to channel, votes).")
     rate_limit: RateLimit = RateLimit()
     admins: Admins = Admins()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from corpus.model import Citation
 
@@ -46,6 +47,9 @@ class Quote:
             "url": self.url,
             "published": self.published.isoformat() if self.published else None,
             "score": round(self.score, 4),
+            "start": self.start,
+            "end": self.end,
+            "later_report": self.later_report,
             "also_reported_by": [
                 {
                     "source": c.source,
@@ -56,6 +60,23 @@ class Quote:
                 for c in self.also_reported_by
             ],
         }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Quote:
+        """The inverse of `to_json` (the score keeps its rounding)."""
+        return cls(
+            str(raw["text"]),
+            str(raw["article_id"]),
+            str(raw["title"]),
+            str(raw["source"]),
+            str(raw["url"]),
+            _when(raw.get("published")),
+            float(raw.get("score", 0.0)),
+            int(raw.get("start", 0)),
+            int(raw.get("end", 0)),
+            tuple(Citation(str(c["title"]), str(c["source"]), str(c["url"]), _when(c.get("published"))) for c in raw.get("also_reported_by", [])),
+            bool(raw.get("later_report", False)),
+        )
 
 
 @dataclass(frozen=True)
@@ -81,3 +102,36 @@ class Answer:
             out["reason"] = {"code": self.reason, "text": self.reason_text}
             out["nearest"] = [q.to_json() for q in self.nearest]
         return out
+
+    def to_record(self) -> dict[str, Any]:
+        """Everything, for storing an answer (the bot pages `more` and re-posts it from this)."""
+        return {
+            "question": self.question,
+            "abstained": self.abstained,
+            "reason": self.reason,
+            "reason_text": self.reason_text,
+            "freshness": self.freshness,
+            "quotes": [q.to_json() for q in self.quotes],
+            "nearest": [q.to_json() for q in self.nearest],
+            "more": [q.to_json() for q in self.more],
+        }
+
+    @classmethod
+    def from_record(cls, raw: dict[str, Any]) -> Answer:
+        def quotes(key: str) -> tuple[Quote, ...]:
+            return tuple(Quote.from_json(q) for q in raw.get(key, []))
+
+        return cls(
+            str(raw["question"]),
+            quotes("quotes"),
+            bool(raw["abstained"]),
+            str(raw.get("reason", "")),
+            str(raw.get("reason_text", "")),
+            quotes("nearest"),
+            str(raw.get("freshness", "")),
+            quotes("more"),
+        )
+
+
+def _when(value: object) -> datetime | None:
+    return datetime.fromisoformat(str(value)) if value else None

@@ -31,12 +31,15 @@ def render(reply: Reply) -> str:
     v: View = view(reply)
     out = [("Error: " if v.is_error else "") + v.heading]
     out += [f"  {line}" for line in v.lines]
-    out += _quotes(v.quotes)
+    out += _quotes(v.quotes, v.first)
     for section in v.sections:
         out += ["", section.heading]
         out += _quotes(section.quotes)
     if v.footer:
         out += ["", v.footer]
+    if any(q.buttons for q in v.quotes):
+        out.append("Rate a quote: /vote N up|down [reason]")
+    out += [f"[{b.label}] /{b.payload}" for b in v.buttons]  # buttons become commands to type
     return "\n".join(out)
 
 
@@ -57,9 +60,9 @@ class ConsoleOutbox:
         await self.post(channel, reply)
 
 
-def _quotes(quotes: tuple[QuoteView, ...]) -> list[str]:
+def _quotes(quotes: tuple[QuoteView, ...], first: int = 1) -> list[str]:
     out: list[str] = []
-    for n, q in enumerate(quotes, 1):
+    for n, q in enumerate(quotes, first):
         out.append("")
         text = q.text if q.text[:1] in "“\"‘" else f"“{q.text}”"
         out.append(textwrap.fill(text, WIDTH, initial_indent=f"{n}. ", subsequent_indent="   "))

@@ -8,13 +8,13 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.adapters.discord_render import render, translate_interaction, translate_message
+from bot.adapters.discord_render import ParleyButton, render, translate_button, translate_interaction, translate_message
 from bot.commands import COMMANDS, Command
 from bot.core import Bot
 from bot.events import Event, Reply
 
 logger = logging.getLogger(__name__)
-EPHEMERAL = {"help", "status", "sources", "reindex", "ingest"}  # answers only the asker needs to see
+EPHEMERAL = {"help", "status", "sources", "reindex", "ingest", "settings"}  # answers only the asker needs to see
 
 
 class DiscordOutbox:
@@ -51,7 +51,9 @@ class ParleyClient(discord.Client):
         self.guild_id = guild_id
         self.tree = app_commands.CommandTree(self)
         for cmd in COMMANDS.values():
-            self.tree.add_command(self._app_command(cmd))
+            if cmd.slash:
+                self.tree.add_command(self._app_command(cmd))
+        self.add_dynamic_items(ParleyButton)
         bot.outboxes["discord"] = DiscordOutbox(self)
 
     async def setup_hook(self) -> None:
@@ -62,22 +64,43 @@ class ParleyClient(discord.Client):
         else:
             await self.tree.sync()
 
-    async def run_command(self, interaction: discord.Interaction, name: str, text: str) -> None:
-        """Defer at once (the 3-second rule), then follow up with the rendered reply; never leave it hanging."""
-        await interaction.response.defer(ephemeral=name in EPHEMERAL, thinking=True)
+    async def run_command(self, interaction: discord.Interaction, name: str, text: str, public: bool = False) -> None:
+        """Defer at once (the 3-second rule), then follow up with the rendered reply; never leave it hanging.
+        /ask answers only the asker (with the question echoed and a "Post to channel" button) unless `public`."""
+        private = name in EPHEMERAL or (name == "ask" and not public)
+        await interaction.response.defer(ephemeral=private, thinking=True)
         event = translate_interaction(name, text, user_id=interaction.user.id, channel_id=interaction.channel_id or 0, roles=_roles(interaction.user))
         reply = await self.bot.handle(event) or Reply.error("Sorry, I could not answer that.", "none")
-        await interaction.followup.send(**render(reply), ephemeral=name in EPHEMERAL or reply.ephemeral)
+        private_answer = name == "ask" and private
+        payload = render(reply, question=event.text if private_answer else "", share=private_answer and bool(reply.answer_id))
+        await interaction.followup.send(**payload, ephemeral=private or reply.ephemeral)
+
+    async def press(self, interaction: discord.Interaction, custom_id: str) -> None:
+        """A Parley button: more (page in place), post (to the channel), vote (a thanks only the voter sees)."""
+        event = translate_button(custom_id, user_id=interaction.user.id, channel_id=interaction.channel_id or 0, roles=_roles(interaction.user))
+        if event is None:
+            return
+        reply = await self.bot.handle(event) or Reply.error("Sorry, I could not do that.", "none")
+        ephemeral_original = bool(interaction.message and interaction.message.flags.ephemeral)
+        if event.command == "post" and reply.kind == "answer":
+            await interaction.response.send_message(**render(reply))
+        elif reply.replace:
+            payload = {"view": None, **render(reply, share=ephemeral_original and reply.kind == "answer")}
+            await interaction.response.edit_message(**payload)
+        else:
+            await interaction.response.send_message(**render(reply), ephemeral=True)
 
     def _app_command(self, cmd: Command) -> app_commands.Command[Any, Any, None]:
         client = self
         description = cmd.summary[:100]
         if cmd.name == "ask":
 
-            async def ask(interaction: discord.Interaction, question: str) -> None:
-                await client.run_command(interaction, "ask", question)
+            async def ask(interaction: discord.Interaction, question: str, public: bool = False) -> None:
+                await client.run_command(interaction, "ask", question, public)
 
-            return app_commands.Command(name="ask", description=description, callback=ask)
+            ask_command: app_commands.Command[Any, Any, None] = app_commands.Command(name="ask", description=description, callback=ask)
+            ask_command._params["public"].description = "Post the answer to the channel (default: only you see it)"
+            return ask_command
 
         async def run(interaction: discord.Interaction, text: str = "") -> None:
             await client.run_command(interaction, cmd.name, text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -12,7 +13,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack_render import is_public, render, translate
+from bot.adapters.slack_render import ACTION_PREFIX, is_public, render, translate, translate_action
 from bot.commands import COMMANDS
 from bot.core import Bot
 from bot.events import Reply
@@ -85,15 +86,36 @@ def build_app(bot: Bot, client: AsyncWebClient, signing_secret: str | None, *, p
         if reply is None:
             return
         in_channel = public and not reply.ephemeral
-        payload = render(reply, question=event.text if event.command == "ask" and not in_channel else "")
+        private_answer = event.command == "ask" and not in_channel
+        payload = render(reply, question=event.text if private_answer else "", share=private_answer and bool(reply.answer_id))
         await respond(**payload, response_type="in_channel" if in_channel else "ephemeral", replace_original=True)
 
-    for name in [*COMMANDS, "parley"]:
+    for name in [*(n for n, c in COMMANDS.items() if c.slash), "parley"]:
         app.command(f"/{name}")(on_command)
+
+    async def on_action(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        """A Parley button: more (page in place), post (to the channel), vote (ephemeral thanks)."""
+        await ack()
+        event = translate_action(body)
+        if event is None:
+            return
+        reply = await bot.handle(event) or Reply.error("Sorry, I could not do that.", "none")
+        ephemeral_original = bool((body.get("container") or {}).get("is_ephemeral"))
+        if event.command == "post" and reply.kind == "answer":
+            await respond(**render(reply), response_type="in_channel", replace_original=False)
+            if ephemeral_original:
+                await respond(delete_original=True)
+        elif reply.replace:
+            share = ephemeral_original and reply.kind == "answer"
+            await respond(**render(reply, share=share), replace_original=True)
+        else:
+            await respond(**render(reply), response_type="ephemeral", replace_original=False)
+
+    app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(on_action)
 
     async def on_message_event(body: dict[str, Any], client: AsyncWebClient) -> None:
         event = translate(body)
-        if event is None:
+        if event is None or not bot.accepts(event):
             return
         ts = body["event"].get("ts")
         reacted = False

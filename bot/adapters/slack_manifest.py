@@ -7,11 +7,13 @@ import re
 import sys
 from typing import Any
 
-from bot import admin as _admin, commands as _commands, digests as _digests  # noqa: F401  (fill COMMANDS)
+from bot import admin as _admin, commands as _commands, digests as _digests, feedback as _feedback  # noqa: F401  (fill COMMANDS)
 from bot.commands import COMMANDS
 
-BOT_SCOPES = ("app_mentions:read", "chat:write", "commands", "im:history", "im:read", "im:write", "reactions:write")
-BOT_EVENTS = ("app_mention", "message.im")
+BOT_SCOPES = ("app_mentions:read", "channels:history", "chat:write", "commands", "groups:history", "im:history", "im:read",
+              "im:write", "reactions:write")
+# message.channels/groups: replies in Parley's threads, answered only where `/parley settings threads all` is set
+BOT_EVENTS = ("app_mention", "message.channels", "message.groups", "message.im")
 # Reachable as `/parley NAME` only: Slack has a built-in /status, and a bare /help is too generic to claim
 # in a shared workspace. The app still answers them if a workspace adds them by hand.
 NOT_SLASH = frozenset({"help", "status"})
@@ -27,7 +29,7 @@ def slash_commands(request_url: str | None) -> list[dict[str, Any]]:
     """One manifest entry per command-table entry (except NOT_SLASH) plus `/parley`."""
     entries: list[dict[str, Any]] = []
     for cmd in COMMANDS.values():
-        if cmd.name in NOT_SLASH:
+        if cmd.name in NOT_SLASH or not cmd.slash:
             continue
         entry: dict[str, Any] = {"command": f"/{cmd.name}", "description": ("(admins) " if cmd.admin else "") + cmd.summary}
         if hint := _usage_hint(cmd.name, cmd.usage):

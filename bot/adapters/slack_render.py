@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote as percent_encode
 
 from bot.commands import COMMANDS
-from bot.events import Event, Reply
+from bot.events import Button, Event, Reply
 from bot.view import QuoteView, View, view
 
 SECTION_LIMIT = 3000  # characters of a section's (and a context element's) mrkdwn text
@@ -17,6 +17,9 @@ CITE_PART_LIMIT = 300  # a title or source longer than this is clipped in the ci
 ALSO_LIMIT = 10  # outlets named in "Also reported by", each clipped to ALSO_NAME_LIMIT, so the line stays whole
 ALSO_NAME_LIMIT = 200
 PUBLIC_FLAG = "--public"
+ACTION_PREFIX = "parley-"  # action_id of every Parley button: parley-<n>; its value is the Button payload
+BUTTON_TEXT_LIMIT = 75
+BUTTONS_PER_BLOCK = 25
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 _ENTITY_TAIL = re.compile(r"&[a-z]{0,3}$")  # a cut must not split "&amp;", "&lt;" or "&gt;"
 _URL_SAFE = ":/?#[]@!$&'*+,;=%-._~"  # everything else (| < > spaces quotes) is percent-encoded
@@ -95,8 +98,12 @@ def _translate_event(event: dict[str, Any], bot_user: str) -> Event | None:
     if event.get("bot_id") or event.get("subtype") or (bot_user and event.get("user") == bot_user):
         return None  # the bot's own or another bot's messages, edits, joins
     kind = event.get("type")
+    addressed = True
     if kind == "message" and event.get("channel_type") != "im":
-        return None
+        mentioned = bool(bot_user) and f"<@{bot_user}" in str(event.get("text", ""))
+        if mentioned or not event.get("thread_ts") or event.get("thread_ts") == event.get("ts"):
+            return None  # mentions arrive as app_mention too; other channel messages are not for Parley
+        addressed = False  # a reply in a thread: answered only where the channel's `threads` setting is "all"
     if kind not in {"app_mention", "message"} or not event.get("user"):
         return None
     text = _MENTION.sub(" ", str(event.get("text", ""))).strip()
@@ -106,7 +113,7 @@ def _translate_event(event: dict[str, Any], bot_user: str) -> Event | None:
     name = first.lower().lstrip("/")
     if name in COMMANDS and name != "ask" and (first.startswith("/") or name in {"help", "status"}):
         command, text = name, rest.strip()
-    return Event("slack", str(event.get("channel", "")), str(event["user"]), text, command=command, thread=thread)
+    return Event("slack", str(event.get("channel", "")), str(event["user"]), text, command=command, thread=thread, addressed=addressed)
 
 
 # --------------------------------------------------------------------------------------------- outbound
@@ -178,14 +185,45 @@ def quote_blocks(q: QuoteView, n: int) -> list[dict[str, Any]]:
     return blocks
 
 
-def render(reply: Reply, question: str = "") -> dict[str, Any]:
+def actions_block(buttons: tuple[Button, ...], first_id: int) -> dict[str, Any]:
+    """Buttons as one Block Kit actions block; each value is `command args` for `translate_action`."""
+    elements = []
+    for i, b in enumerate(buttons[:BUTTONS_PER_BLOCK]):
+        element: dict[str, Any] = {
+            "type": "button",
+            "action_id": f"{ACTION_PREFIX}{first_id + i}",
+            "text": {"type": "plain_text", "text": b.label[:BUTTON_TEXT_LIMIT], "emoji": True},
+            "value": b.payload[:2000],
+        }
+        if b.primary:
+            element["style"] = "primary"
+        elements.append(element)
+    return {"type": "actions", "elements": elements}
+
+
+def translate_action(body: dict[str, Any]) -> Event | None:
+    """A block_actions request for one of our buttons as an Event (the button's command and args)."""
+    actions = body.get("actions") or []
+    if body.get("type") != "block_actions" or not actions or not str(actions[0].get("action_id", "")).startswith(ACTION_PREFIX):
+        return None
+    name, args = Button.parse(str(actions[0].get("value", "")))
+    if name not in COMMANDS:
+        return None
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
+    user = (body.get("user") or {}).get("id", "")
+    thread = (body.get("message") or {}).get("thread_ts")
+    return Event("slack", str(channel), str(user), args, command=name, thread=thread)
+
+
+def render(reply: Reply, question: str = "", share: bool = False) -> dict[str, Any]:
     """Block Kit `blocks` plus the plain `text` fallback; all article and user text escaped.
 
     Args:
         reply: what the core returned.
         question: echoed above an ephemeral answer so the asker sees what was answered ("" for none).
+        share: the answer is visible only to the asker; add a "Post to channel" button.
     """
-    v: View = view(reply)
+    v: View = view(reply, share=share)
     blocks: list[dict[str, Any]] = []
     if question:
         blocks.append(_context(f"Question: {escape(question)}"))
@@ -196,13 +234,17 @@ def render(reply: Reply, question: str = "") -> dict[str, Any]:
         blocks += [_section(text) for text in _pack(lines, SECTION_LIMIT)]
     groups: list[tuple[str, tuple[QuoteView, ...]]] = [("", v.quotes)] + [(s.heading, s.quotes) for s in v.sections]
     tail = [_context(escape(v.footer))] if v.footer else []
+    if v.buttons:
+        tail.append(actions_block(v.buttons, 0))
     shown = total = 0
     for heading, quotes in groups:
         if heading and len(blocks) + 1 + len(tail) + 1 <= BLOCK_LIMIT:
             blocks.append(_section(_clip(f"*{escape(heading)}*", SECTION_LIMIT)))
-        for n, q in enumerate(quotes, 1):
+        for n, q in enumerate(quotes, v.first if not heading else 1):
             total += 1
             qb = quote_blocks(q, n)
+            if q.buttons:
+                qb.append(actions_block(q.buttons, 100 + 10 * n))
             if len(blocks) + len(qb) + len(tail) + 1 <= BLOCK_LIMIT:  # +1 keeps room for the "not shown" line
                 blocks += qb
                 shown += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -174,3 +175,46 @@ async def test_chroma_down_gets_visible_followup(discord_env: Harness) -> None:
     (follow,) = await discord_env.fake.wait_for(f"POST /webhooks/{APP_ID}/{token}")
     assert "unreachable" in follow["embeds"][0]["title"]
     assert follow["embeds"][-1]["footer"]["text"].startswith("Reference: ")
+
+
+def custom_ids(payload: dict[str, Any]) -> dict[str, str]:
+    """Button label -> custom_id of a message payload's components."""
+    return {c["label"]: c["custom_id"] for row in payload.get("components", []) for c in row["components"]}
+
+
+async def test_buttons_more_post_and_votes_round_trip(discord_env: Harness) -> None:
+    fake = discord_env.fake
+    iid, token = await fake.interaction("ask", {"question": "What did Moscow and Kyiv demand at the talks?"})
+    (callback,) = await fake.wait_for(f"POST /interactions/{iid}/{token}/callback")
+    assert callback["type"] == 5 and callback["data"]["flags"] & 64  # /ask answers only the asker unless public
+    (follow,) = await fake.wait_for(f"POST /webhooks/{APP_ID}/{token}")
+    assert follow["flags"] & 64 and description(follow).startswith("Question: What did Moscow and Kyiv demand at the talks?")
+    ids = custom_ids(follow)
+    assert {"👍 1", "👎 1", "More quotes", "Post to channel"} <= set(ids) and all(len(i) <= 100 for i in ids.values())
+    n_quotes = len(re.findall(r"^\*\*\d+\.\*\*$", description(follow), re.M))
+
+    iid, token = await fake.component(ids["More quotes"], ephemeral=True)
+    (page,) = await fake.wait_for(f"POST /interactions/{iid}/{token}/callback")
+    assert page["type"] == 7  # the message is updated in place
+    assert page["data"]["embeds"][0]["title"].startswith(f"More from the indexed articles (quotes {n_quotes + 1}–")
+    assert page["data"]["allowed_mentions"] == {"parse": []}
+
+    iid, token = await fake.component(ids["Post to channel"], ephemeral=True)
+    (posted,) = await fake.wait_for(f"POST /interactions/{iid}/{token}/callback")
+    assert posted["type"] == 4 and not posted["data"].get("flags", 0) & 64
+    assert "Question: What did Moscow and Kyiv demand at the talks?" in posted["data"]["embeds"][0]["description"]
+    assert "Post to channel" not in custom_ids(posted["data"])
+
+    iid, token = await fake.component(ids["👍 1"])
+    (up,) = await fake.wait_for(f"POST /interactions/{iid}/{token}/callback")
+    assert up["type"] == 4 and up["data"]["flags"] & 64 and up["data"]["embeds"][0]["title"] == "Thanks! Recorded 👍 for quote 1."
+    other = {**USER, "id": "900000000000000011", "username": "bob"}
+    iid, token = await fake.component(ids["👎 1"], user=other)
+    (down,) = await fake.wait_for(f"POST /interactions/{iid}/{token}/callback")
+    reasons = custom_ids(down["data"])
+    assert list(reasons) == ["Wrong party", "Outdated", "Not an answer", "Bad link", "Duplicate"]
+    iid, token = await fake.component(reasons["Wrong party"], ephemeral=True, user=other)
+    (chosen,) = await fake.wait_for(f"POST /interactions/{iid}/{token}/callback")
+    assert chosen["type"] == 7 and "wrong party" in chosen["data"]["embeds"][0]["title"]
+    votes = {v.voter: (v.vote, v.reason, v.platform, v.quote) for v in discord_env.bot.state.votes()}
+    assert votes == {USER["id"]: ("up", "", "discord", 1), other["id"]: ("down", "wrong_party", "discord", 1)}

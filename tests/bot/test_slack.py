@@ -64,10 +64,14 @@ ACK = {"text": "Searching…", "response_type": "ephemeral"}  # the 3-second ack
 FRESHNESS = re.compile(r"Searched [45] articles; newest published (20|19) Nov 2026; last ingest \d{1,2} \w{3} \d{4} \d\d:\d\d UTC\.")
 
 
-def pop_freshness(payload: dict[str, Any]) -> None:
-    """The footer names the ingest time of this run; check its shape, then drop it for exact comparison."""
+def pop_tail(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    """Drop the buttons (returned as (label, value) pairs) and the freshness footer, which names the ingest
+    time of this run (its shape is checked), so the rest can be compared exactly."""
+    buttons = [(e["text"]["text"], e["value"]) for b in payload["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    payload["blocks"] = [b for b in payload["blocks"] if b["type"] != "actions"]
     footer = payload["blocks"].pop()
     assert footer["type"] == "context" and FRESHNESS.fullmatch(footer["elements"][0]["text"]), footer
+    return buttons
 
 
 class Harness:
@@ -130,7 +134,7 @@ async def test_slash_ask_answers_ephemerally_via_response_url(slack: Harness) ->
     status, body = await slack.command("/ask", "What did the Kremlin demand?")
     assert (status, json.loads(body)) == (200, ACK)
     (payload,) = await slack.fake.wait_for("response_url")
-    pop_freshness(payload)
+    pop_tail(payload)
     assert payload == {
         "text": KREMLIN_FALLBACK,
         "blocks": [mrkdwn("context", "Question: What did the Kremlin demand?"), *KREMLIN_ANSWER],
@@ -143,7 +147,7 @@ async def test_slash_ask_answers_ephemerally_via_response_url(slack: Harness) ->
 async def test_slash_ask_public_posts_in_channel(slack: Harness) -> None:
     await slack.command("/ask", "--public What did the Kremlin demand?")
     (payload,) = await slack.fake.wait_for("response_url")
-    pop_freshness(payload)
+    pop_tail(payload)
     assert payload == {"text": KREMLIN_FALLBACK, "blocks": KREMLIN_ANSWER, "response_type": "in_channel", "replace_original": True}
 
 
@@ -162,7 +166,7 @@ async def test_mention_answered_in_thread_with_acknowledgement(slack: Harness) -
     status, _ = await slack.body(fixture("app_mention"))
     assert status == 200
     (post,) = await slack.fake.wait_for("chat.postMessage")
-    pop_freshness(post)
+    pop_tail(post)
     assert post == {
         "channel": "C111",
         "thread_ts": "1763290000.000100",
@@ -283,7 +287,7 @@ async def test_socket_mode_envelopes(tmp_path: Path) -> None:
         mention = fixture("socket_mode_events_api")  # first delivery: retry_attempt 0
         await fake.send_envelope(mention)
         (post,) = await fake.wait_for("chat.postMessage")
-        pop_freshness(post)
+        pop_tail(post)
         assert (post["channel"], post["thread_ts"], post["blocks"]) == ("C111", "1763290000.000100", KREMLIN_ANSWER)
         retry = {**mention, "envelope_id": "retry-1", "retry_attempt": 1, "retry_reason": "timeout"}
         await fake.send_envelope(retry)
@@ -404,3 +408,70 @@ async def test_faults_always_get_a_visible_reply(slack: Harness) -> None:
     (post,) = await slack.fake.wait_for("chat.postMessage")
     assert "unreachable" in post["text"]
     await slack.fake.wait_for("reactions.remove")
+
+
+async def press(slack: Harness, value: str, ephemeral: bool = True, user: str = "U1") -> tuple[int, str]:
+    """A signed block_actions request for the button whose value is `value`, as Slack sends it."""
+    payload = {
+        "type": "block_actions", "user": {"id": user, "username": "u", "team_id": "T1"}, "api_app_id": "A1", "token": "x",
+        "container": {"type": "message", "message_ts": "1763290000.000200", "channel_id": "C111", "is_ephemeral": ephemeral},
+        "trigger_id": "1.2.3", "team": {"id": "T1", "domain": "t"}, "channel": {"id": "C111", "name": "general"},
+        "response_url": slack.fake.response_url_for("action"),
+        "actions": [{"action_id": "parley-0", "block_id": "b1", "value": value, "type": "button", "action_ts": "1763290001.0"}],
+    }
+    return await slack.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+
+
+async def test_more_quotes_post_to_channel_and_votes_round_trip(slack: Harness) -> None:
+    await slack.command("/ask", "What did Moscow and Kyiv demand at the talks?")
+    (answer,) = await slack.fake.wait_for("response_url")
+    buttons = dict(pop_tail(answer))
+    assert {"👍", "👎", "More quotes", "Post to channel"} <= set(buttons)
+    assert answer["response_type"] == "ephemeral"
+    n_quotes = sum(1 for t in texts(answer) if re.match(r"\*\d+\.\*", t))
+
+    assert (await press(slack, buttons["More quotes"]))[0] == 200
+    page = (await slack.fake.wait_for("response_url", 2))[1]
+    assert page["replace_original"] is True and "response_type" not in page  # paged in place, still only for the asker
+    assert texts(page)[0].startswith(f"*More from the indexed articles (quotes {n_quotes + 1}–")
+    assert any(t.startswith(f"*{n_quotes + 1}.*\n> ") for t in texts(page))
+
+    await press(slack, buttons["Post to channel"])
+    posted, deleted = (await slack.fake.wait_for("response_url", 4))[2:4]
+    assert posted["response_type"] == "in_channel" and posted["replace_original"] is False
+    assert "Question: What did Moscow and Kyiv demand at the talks?" in texts(posted)
+    assert "Post to channel" not in dict(pop_tail(posted))
+    assert deleted["delete_original"] is True  # the ephemeral copy goes away
+
+    await press(slack, buttons["👍"], ephemeral=False, user="U7")
+    thanks = (await slack.fake.wait_for("response_url", 5))[4]
+    assert thanks["response_type"] == "ephemeral" and thanks["replace_original"] is False
+    assert texts(thanks) == ["*Thanks! Recorded 👍 for quote 1.*"]
+
+    await press(slack, buttons["👎"], ephemeral=False, user="U8")
+    prompt = (await slack.fake.wait_for("response_url", 6))[5]
+    reasons = {e["text"]["text"]: e["value"] for b in prompt["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert list(reasons) == ["Wrong party", "Outdated", "Not an answer", "Bad link", "Duplicate"]
+    await press(slack, reasons["Not an answer"], user="U8")
+    chosen = (await slack.fake.wait_for("response_url", 7))[6]
+    assert chosen["replace_original"] is True and "not an answer" in texts(chosen)[0]
+    votes = {v.voter: (v.vote, v.reason, v.platform, v.channel, v.quote) for v in slack.bot.state.votes()}
+    assert votes == {"U7": ("up", "", "slack", "C111", 1), "U8": ("down", "not_an_answer", "slack", "C111", 1)}
+
+
+async def test_thread_replies_answered_only_where_the_channel_asks_for_it(slack: Harness) -> None:
+    await slack.body(fixture("app_mention"))
+    await slack.fake.wait_for("chat.postMessage")
+    reply = {"type": "message", "channel_type": "channel", "user": "U1", "text": "and Ukraine?", "channel": "C111",
+             "ts": "1763290100.000100", "thread_ts": "1763290000.000100"}
+    await slack.event(reply, "Ev20")
+    await asyncio.sleep(0.5)
+    assert len(slack.fake.calls["chat.postMessage"]) == 1 and len(slack.fake.calls["reactions.add"]) == 1  # left alone
+    slack.bot.state.set_channel_setting("slack", "C111", "threads", "all")
+    await slack.event({**reply, "ts": "1763290200.000100"}, "Ev21")
+    posts = await slack.fake.wait_for("chat.postMessage", 2)
+    assert posts[1]["thread_ts"] == "1763290000.000100" and "Understood as:" in "\n".join(texts(posts[1]))
+    elsewhere = {**reply, "ts": "1763290300.000100", "thread_ts": "1763299999.000100"}  # a thread Parley never answered
+    await slack.event(elsewhere, "Ev22")
+    await asyncio.sleep(0.5)
+    assert len(slack.fake.calls["chat.postMessage"]) == 2

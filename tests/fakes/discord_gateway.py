@@ -194,6 +194,22 @@ class FakeDiscord:
         })
         return iid, token
 
+    async def component(self, custom_id: str, *, ephemeral: bool = False, user: dict[str, Any] = USER) -> tuple[str, str]:
+        """A press of a message button with `custom_id` (interaction type 3) on a message of the bot's."""
+        iid, token = self.next_id(), f"tok-{self._ids}"
+        message = self._message({"flags": 64 if ephemeral else 0}, str(CHANNEL_ID))
+        message["components"] = [{"type": 1, "id": 1, "components": [{"type": 2, "id": 2, "style": 2, "label": "button", "custom_id": custom_id}]}]
+        await self.dispatch("INTERACTION_CREATE", {
+            "id": iid, "application_id": str(APP_ID), "type": 3, "token": token, "version": 1,
+            "data": {"custom_id": custom_id, "component_type": 2}, "message": message,
+            "guild_id": str(GUILD_ID), "channel_id": str(CHANNEL_ID),
+            "channel": {"id": str(CHANNEL_ID), "type": 0, "name": "talks", "guild_id": str(GUILD_ID), "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id": None},
+            "member": {**self.member(user), "permissions": "1071698660929"},
+            "app_permissions": "1071698660929", "locale": "en-US", "guild_locale": "en-US", "entitlements": [],
+            "authorizing_integration_owners": {"0": str(GUILD_ID)}, "context": 0, "attachment_size_limit": 8388608,
+        })
+        return iid, token
+
     async def wait_for(self, key: str, count: int = 1, timeout: float = 20.0) -> list[dict[str, Any]]:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
