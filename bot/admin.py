@@ -19,7 +19,13 @@ logger = logging.getLogger(__name__)
 PROGRESS_EVERY = 5.0  # seconds between edits of the progress message
 
 
-@command("reindex", "Rebuild the index from the article store while questions keep being answered.", "reindex [status|cancel]", admin=True)
+@command(
+    "reindex",
+    "Rebuild the index from the article store while questions keep being answered; with QA files configured, "
+    "switch only if it scores no worse (force: switch anyway).",
+    "reindex [status|cancel|force]",
+    admin=True,
+)
 async def reindex(bot: Bot, event: Event) -> Reply:
     arg = event.text.strip().lower()
     job = bot.jobs.current
@@ -34,8 +40,9 @@ async def reindex(bot: Bot, event: Event) -> Reply:
         job.cancel.set()
         bot.state.audit(event.platform, event.user, "reindex cancel", "", "requested")
         return Reply.notice("Cancelling the reindex; the live index stays as it is.")
-    if arg:
-        return Reply.notice(f"Unknown option `{arg}`. Usage: `reindex [status|cancel]`.", ephemeral=True)
+    if arg not in {"", "force"}:
+        return Reply.notice(f"Unknown option `{arg}`. Usage: `reindex [status|cancel|force]`.", ephemeral=True)
+    force = arg == "force"
 
     outbox = bot.outboxes.get(event.platform)
     message: dict[str, str] = {}
@@ -43,15 +50,7 @@ async def reindex(bot: Bot, event: Event) -> Reply:
     async def report(job: Job, final: bool = False) -> None:
         if outbox is None:
             return
-        if final:
-            text = (
-                f"Reindex failed: {job.error}. The live index is unchanged."
-                if job.error
-                else f"Reindex finished: now serving version {job.result} ({job.progress.done} passages)."
-            )
-        else:
-            text = f"Reindexing: {job.progress.line()}"
-        reply = Reply.notice(text)
+        reply = final_reply(job) if final else Reply.notice(f"Reindexing: {job.progress.line()}")
         try:
             if "ref" in message:
                 await outbox.edit(event.channel, message["ref"], reply)
@@ -60,11 +59,25 @@ async def reindex(bot: Bot, event: Event) -> Reply:
         except Exception:  # noqa: BLE001  progress is best effort; the job goes on
             logger.exception("could not post reindex progress")
 
-    async def done(job: Job) -> None:
-        bot.state.audit(event.platform, event.user, "reindex", "", f"failed: {job.error}" if job.error else f"ok: {job.result}")
-        await report(job, final=True)
+    def final_reply(job: Job) -> Reply:
+        if job.error:
+            first, *rest = job.error.split("\n")
+            return Reply.notice(f"Reindex failed: {first}" + ("" if rest else ". The live index is unchanged."), *rest)
+        gate = ("Quality gate" + (" (forced)" if force else "") + ":", *bot.engine.gate_lines) if bot.engine.gate_lines else ()
+        return Reply.notice(f"Reindex finished: now serving version {job.result} ({job.progress.done} passages).", *gate)
 
-    started = bot.jobs.start("reindex", event.user, lambda progress, cancel: bot.engine.reindex(progress, cancel), done)
+    async def done(job: Job) -> None:
+        result = f"failed: {job.error}" if job.error else f"ok: {job.result}"
+        bot.state.audit(event.platform, event.user, "reindex force" if force else "reindex", "", result)
+        await report(job, final=True)
+        channel = bot.settings.admin_channel.for_platform(event.platform)
+        if outbox is not None and channel and channel != event.channel and (bot.engine.gate_lines or job.error):
+            try:
+                await outbox.post(channel, final_reply(job))
+            except Exception:  # noqa: BLE001  the asker has the result already
+                logger.exception("could not post the reindex result to the admin channel")
+
+    started = bot.jobs.start("reindex", event.user, lambda progress, cancel: bot.engine.reindex(progress, cancel, force), done)
     if started is None:
         running = bot.jobs.current
         line = running.progress.line() if running else ""

@@ -190,12 +190,17 @@ def stats() -> None:
 
 
 @app.command()
-def reindex() -> None:
-    """Rebuild the index from the article store into a new version and switch to it atomically."""
+def reindex(
+    force: Annotated[bool, typer.Option("--force", help="Switch even if the quality gate (index.quality_gate) finds the new version worse.")] = False,
+) -> None:
+    """Rebuild the index from the article store into a new version and switch to it atomically
+    (after the quality gate, when QA files are configured)."""
     engine = open_engine(state.settings)
     with _progress() as bar:
         task = bar.add_task("Reindexing", total=None)
-        version = engine.reindex(progress=lambda d, t: bar.update(task, completed=d, total=t))
+        version = engine.reindex(progress=lambda d, t: bar.update(task, completed=d, total=t), force=force)
+    for line in engine.gate_lines:
+        out.print(f"quality gate: {line}", markup=False)
     out.print(f"Now serving index version {version}.")
 
 

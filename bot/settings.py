@@ -32,6 +32,15 @@ class Admins(_Frozen):
         return tuple(getattr(self, platform, ()))
 
 
+class AdminChannels(_Frozen):
+    slack: str = Field("", description="Slack channel ID where reindex quality-gate results are posted.")
+    discord: str = Field("", description="Discord channel ID where reindex quality-gate results are posted.")
+    console: str = Field("", description="Console channel name (the console prints every post).")
+
+    def for_platform(self, platform: str) -> str:
+        return str(getattr(self, platform, ""))
+
+
 class BotSettings(_Frozen):
     max_question_chars: int = Field(500, ge=10, description="Longer questions are refused with a clear message.")
     answer_timeout: float = Field(30.0, gt=0, description="Seconds before a question is answered with a timeout error.")
@@ -41,6 +50,7 @@ class BotSettings(_Frozen):
     answer_ttl: float = Field(30 * 86400.0, gt=0, description="Seconds an answer is kept for its buttons (More quotes, Post to channel, votes).")
     rate_limit: RateLimit = RateLimit()
     admins: Admins = Admins()
+    admin_channel: AdminChannels = AdminChannels()
 
 
 class Settings(_Frozen):
@@ -61,6 +71,9 @@ def load_settings(path: Path | None = None, data_dir: Path | None = None) -> Set
         raw["data_dir"] = env_dir
     if "negotiations_file" in raw and not Path(raw["negotiations_file"]).is_absolute():
         raw["negotiations_file"] = str(path.parent / raw["negotiations_file"])
+    index = raw.get("index")
+    if isinstance(index, dict) and isinstance(index.get("quality_gate"), list):
+        index["quality_gate"] = [str(path.parent / str(f)) if not Path(str(f)).is_absolute() else str(f) for f in index["quality_gate"]]
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:

@@ -46,6 +46,54 @@ class Cancelled(ParleyError):
 
 
 @dataclass(frozen=True)
+class GateRow:
+    """One QA file's metrics on the new version and on the live one (None when nothing was live)."""
+
+    name: str
+    new: dict[str, float]
+    live: dict[str, float] | None
+
+    def passed(self, tolerance: float) -> bool:
+        worse = self.live is not None and self.new["R@3"] < self.live["R@3"] - tolerance - 1e-9
+        return not worse and self.new["verbatim"] >= 1.0
+
+    def line(self) -> str:
+        new, live = self.new, self.live
+        if live is None:
+            return f"{self.name}: R@3 {new['R@3']:.2f}, verbatim {new['verbatim']:.2f} (nothing live to compare)"
+        return (
+            f"{self.name}: R@3 {live['R@3']:.2f} live → {new['R@3']:.2f} new ({new['R@3'] - live['R@3']:+.2f}), "
+            f"MRR@10 {live['MRR@10']:.2f} → {new['MRR@10']:.2f}, verbatim {live['verbatim']:.2f} → {new['verbatim']:.2f}"
+        )
+
+
+@dataclass(frozen=True)
+class GateReport:
+    """The quality gate's comparison of a new index version with the live one."""
+
+    rows: tuple[GateRow, ...]
+    tolerance: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed(self.tolerance) for r in self.rows)
+
+    def lines(self) -> list[str]:
+        return [r.line() + ("" if r.passed(self.tolerance) else "  ✗") for r in self.rows]
+
+
+class QualityGateRefused(ParleyError):
+    """The new version scored worse than the live one on the quality gate; the live index is unchanged."""
+
+    def __init__(self, report: GateReport):
+        self.report = report
+        super().__init__(
+            "the new index scores worse than the live one on the quality gate, so the live index is unchanged "
+            "(an admin can switch anyway with `reindex force`):\n" + "\n".join(report.lines())
+        )
+
+
+@dataclass(frozen=True)
 class IndexState:
     """An immutable snapshot of the live index; readers keep using theirs while a new one is built."""
 
@@ -85,6 +133,7 @@ class Engine:
         self._write = threading.Lock()
         self._article = lru_cache(maxsize=4096)(self._get_article)
         self._state = self._load_live()
+        self.last_gate: GateReport | None = None  # the quality gate's comparison from the last reindex
 
     def _get_article(self, article_id: str) -> Article:
         art = self.store.get(article_id)
@@ -180,8 +229,12 @@ class Engine:
             self._article.cache_clear()
             return len(new)
 
-    def reindex(self, progress: Progress | None = None, cancel: threading.Event | None = None) -> str:
-        """Rebuild everything from the article store into a new version, then switch to it atomically."""
+    def reindex(self, progress: Progress | None = None, cancel: threading.Event | None = None, force: bool = False) -> str:
+        """Rebuild everything from the article store into a new version, then switch to it atomically.
+
+        With QA files in `index.quality_gate`, the new version is evaluated against the live one first; if
+        R@3 drops (beyond `index.quality_gate_tolerance`) or a quote is not verbatim, the new version is
+        dropped and QualityGateRefused says why, unless `force`. `last_gate` keeps the comparison."""
         with self._write:
             articles = list(self.store.iter_articles())
             if not articles:
@@ -199,11 +252,42 @@ class Engine:
                 self.vectors.drop(version)
                 raise
             old = self._state
-            self._publish(version, passages)
+            candidate = self._build(version, passages)
+            try:
+                self.last_gate = self.gate(candidate, old) if self.settings.quality_gate else None
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("the reindex was cancelled; the live index is unchanged")
+                if self.last_gate is not None and not self.last_gate.passed and not force:
+                    raise QualityGateRefused(self.last_gate)
+            except BaseException:
+                self.vectors.drop(version)
+                shutil.rmtree(self.index_dir / candidate.files, ignore_errors=True)
+                raise
+            self._switch(candidate)
             self._article.cache_clear()
             if old is not None and old.version != version:
                 self.vectors.drop(old.version)
             return version
+
+    @property
+    def gate_lines(self) -> list[str]:
+        """The last reindex's quality-gate comparison, one line per QA file (empty without a gate)."""
+        return self.last_gate.lines() if self.last_gate else []
+
+    def gate(self, candidate: IndexState, live: IndexState | None) -> GateReport:
+        """Evaluate the QA files of `index.quality_gate` on `candidate` and on `live` (if any) and compare."""
+        from index.evaluate import evaluate, load_qa
+
+        rows = []
+        live_embedder = self.embedder
+        if live is not None and live.meta.get("model") != self.embedder.name:  # the reindex changes the model
+            live_embedder = load_embedder(str(live.meta["model"]), self.settings.batch_size)
+        for path in self.settings.quality_gate:
+            items = load_qa(path)
+            new = evaluate(items, lambda q: self.rank(q, k=10, state=candidate), self.is_verbatim).as_dict()
+            was = evaluate(items, lambda q: self.rank(q, k=10, state=live, embedder=live_embedder), self.is_verbatim).as_dict() if live else None
+            rows.append(GateRow(path.name, new, was))
+        return GateReport(tuple(rows), self.settings.quality_gate_tolerance)
 
     def _embed_into(
         self,
@@ -228,8 +312,12 @@ class Engine:
             progress(0, 0)
 
     def _publish(self, version: str, passages: list[Passage], reuse: IndexState | None = None) -> None:
-        """Write the table, lexical indexes and paragraph vectors to a fresh folder, then flip the live
-        pointer in one write. Paragraph vectors of `reuse` (the previous state) are kept, not recomputed."""
+        """Build the files of a new state and switch to it."""
+        self._switch(self._build(version, passages, reuse))
+
+    def _build(self, version: str, passages: list[Passage], reuse: IndexState | None = None) -> IndexState:
+        """Write the table, lexical indexes and paragraph vectors to a fresh folder (not yet live).
+        Paragraph vectors of `reuse` (the previous state) are kept, not recomputed."""
         files = f"{version}.{int(time.time() * 1000)}"
         folder = self.index_dir / files
         published = reuse.table.published_by_article() if reuse else {}
@@ -260,10 +348,14 @@ class Engine:
             "abstain": model.record(),
         }
         (folder / "meta.json").write_text(json.dumps(meta, indent=2))
+        return IndexState(version, files, table, lexical, meta, para_lexical, para_vectors)
+
+    def _switch(self, state: IndexState) -> None:
+        """Make `state` live: flip the pointer in one write, then drop the previous state's folder."""
         old = self._state
-        self.store.set_meta(LIVE_KEY, json.dumps({"version": version, "files": files}))
-        self._state = IndexState(version, files, table, lexical, meta, para_lexical, para_vectors)
-        if old is not None and old.files != files:
+        self.store.set_meta(LIVE_KEY, json.dumps({"version": state.version, "files": state.files}))
+        self._state = state
+        if old is not None and old.files != state.files:
             shutil.rmtree(self.index_dir / old.files, ignore_errors=True)
 
     def _passages_of(self, table: PassageTable) -> list[Passage]:
@@ -276,7 +368,9 @@ class Engine:
         return out
 
     # -- reading ------------------------------------------------------------------------------------
-    def retriever(self, state: IndexState) -> Retriever:
+    def retriever(self, state: IndexState, embedder: Embedder | None = None) -> Retriever:
+        """Retrieval over `state`; `embedder` (default: the configured one) must be the model it was built with."""
+        embedder = embedder or self.embedder
         def text_of(row: int) -> str:
             start, end = state.table.span(row)
             return self._article(state.table.article_id(row)).text[start:end]
@@ -293,11 +387,11 @@ class Engine:
             para_vectors=state.para_vectors,
             vectors=self.vectors,
             version=state.version,
-            embedder=self.embedder,
+            embedder=embedder,
             analyzer=self.analyzer,
             text_of=text_of,
             context_of=context_of,
-            model=self._model(),
+            model=self._model() if embedder is self.embedder else load_model(embedder.name),
             candidates=self.settings.candidates,
         )
 
@@ -316,16 +410,26 @@ class Engine:
         return self.rank(question, top=top, k=0, now=now)[0]
 
     def rank(
-        self, question: str, *, top: int | None = None, k: int = 10, now: datetime | None = None
+        self,
+        question: str,
+        *,
+        top: int | None = None,
+        k: int = 10,
+        now: datetime | None = None,
+        state: IndexState | None = None,
+        embedder: Embedder | None = None,
     ) -> tuple[Answer, list[Quote]]:
-        """The answer plus the `k` best quotes regardless of abstention (for evaluation).
+        """The answer plus the `k` best quotes regardless of abstention (for evaluation), from `state`
+        (default: the live index; the quality gate passes a version being built, or the live one with the
+        embedder it was built with when a reindex changes the model).
 
         Dates in the question ("this week", "since March", "latest") filter or order by published date."""
-        state = self._state
+        state = state or self._state
         if state is None or not len(state.table):
             empty = Answer(question, (), True, "empty_index", "No articles are indexed yet; an admin can add some with `parley ingest`.")
             return _with_freshness(empty, self.freshness()), []
-        self.vectors.check_model(state.version, self.embedder.name, self.embedder.dim)
+        embedder = embedder or self.embedder
+        self.vectors.check_model(state.version, embedder.name, embedder.dim)
         frame, rest = parse_timeframe(question, now)
         if frame.absolute and not self._about_negotiation(question):
             # "What happened in 1517?" asks when events happened; only news questions ("What did Russia
@@ -338,7 +442,7 @@ class Engine:
             mask = state.table.time_mask(start, end)
             bounds = {**({"$gte": start} if start is not None else {}), **({"$lt": end} if end is not None else {})}
             where = {"published_ts": bounds} if len(bounds) == 1 else {"$and": [{"published_ts": {op: v}} for op, v in bounds.items()]}
-        retrieval = self.retriever(state).search(rest if frame.bounded else question, where=where, mask=mask)
+        retrieval = self.retriever(state, embedder).search(rest if frame.bounded else question, where=where, mask=mask)
         known = all(_party_in_corpus(p, state.lexical) for p in retrieval.query.parties)
         policy = Policy(top=top or self.settings.top, threshold=self.threshold(state))
         if frame.bounded and mask is not None and not mask.any():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -15,6 +17,10 @@ class IndexSettings(BaseModel):
     chroma_auth_env: str = Field("PARLEY_CHROMA_TOKEN", description="Environment variable holding the header value.")
     candidates: int = Field(60, ge=5, le=1000, description="Candidates taken from each retriever before fusion.")
     top: int = Field(3, ge=1, le=20, description="Quotes per answer.")
+    quality_gate: tuple[Path, ...] = Field(
+        (), description="QA files (eval format) a reindex must not score worse on (R@3, verbatim) before it switches."
+    )
+    quality_gate_tolerance: float = Field(0.0, ge=0.0, le=1.0, description="How much R@3 may drop before the gate refuses.")
     abstain_threshold: float | None = Field(
         None, description="Override the calibrated abstention threshold (see docs/retrieval.md); empty = calibrated."
     )
