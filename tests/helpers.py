@@ -38,3 +38,35 @@ def build_bot(tmp_path: Path, paths: list[Path] | None = None, **kw: Any) -> Bot
     engine = open_engine(settings, embedder=HashEmbedder(256, "hash-256"))
     engine.ingest(paths if paths is not None else [DEMO])
     return wire_bot(settings, engine)
+
+
+FAULTS = ("index_error", "chroma_down", "timeout", "oversized")
+
+
+def inject_fault(bot: Bot, fault: str, tmp_path: Path) -> tuple[str, str]:
+    """Break a real bot's surroundings as production can: the index's collection vanishes (index error), the
+    Chroma server is down, retrieval exceeds the answer timeout, or the answer is too big for any message.
+    Returns (question to ask, text the visible reply must contain)."""
+    from index.vectors import VectorStore, make_client_factory
+    from tests.chroma_server import free_port
+
+    engine = bot.engine
+    if fault == "index_error":
+        engine.vectors.drop(str(engine.stats()["index_version"]))  # type: ignore[attr-defined]
+        return "What did the Kremlin demand?", "Sorry"
+    if fault == "chroma_down":
+        url = f"http://127.0.0.1:{free_port()}"
+        engine.vectors = VectorStore(make_client_factory(url, tmp_path), url)  # type: ignore[attr-defined]
+        return "What did the Kremlin demand?", "unreachable"
+    if fault == "timeout":
+        bot.settings = bot.settings.model_copy(update={"answer_timeout": 0.0001})
+        return "What did the Kremlin demand?", "took too long"
+    if fault == "oversized":
+        folder = tmp_path / "huge"
+        folder.mkdir(exist_ok=True)
+        clause = "the zebrafish delegation demanded quotas on kelp and on every other harvest along the coast"
+        (folder / "huge.md").write_text("---\ntitle: Zebrafish talks\nsource: Long Wire\nurl: https://example.org/huge\n---\n"
+                                        + ", and ".join([clause] * 120) + ".\n")
+        engine.ingest([folder])  # type: ignore[attr-defined]
+        return "What did the zebrafish delegation demand?", "zebrafish delegation demanded"
+    raise ValueError(fault)

@@ -15,8 +15,8 @@ from bot.adapters.discord_render import render
 from bot.core import Bot
 from bot.events import Reply
 from index.types import Answer, Quote
-from tests.fakes.discord_gateway import ADMIN_ROLE, APP_ID, BOT_USER, GUILD_ID, USER, FakeDiscord
-from tests.helpers import DEMO, build_bot
+from tests.fakes.discord_gateway import ADMIN_ROLE, APP_ID, BOT_USER, CHANNEL_ID, GUILD_ID, USER, FakeDiscord
+from tests.helpers import DEMO, FAULTS, build_bot, inject_fault
 
 SETTINGS = {"rate_limit": {"per_user": 0, "per_channel": 0}, "admins": {"discord": [str(ADMIN_ROLE)]}, "workers": 4}
 EVIL = """---
@@ -218,3 +218,21 @@ async def test_buttons_more_post_and_votes_round_trip(discord_env: Harness) -> N
     assert chosen["type"] == 7 and "wrong party" in chosen["data"]["embeds"][0]["title"]
     votes = {v.voter: (v.vote, v.reason, v.platform, v.quote) for v in discord_env.bot.state.votes()}
     assert votes == {USER["id"]: ("up", "", "discord", 1), other["id"]: ("down", "wrong_party", "discord", 1)}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_every_fault_ends_in_a_visible_reply_and_a_resolved_acknowledgement(discord_env: Harness, fault: str, tmp_path: Path) -> None:
+    fake = discord_env.fake
+    question, expected = inject_fault(discord_env.bot, fault, tmp_path)
+    iid, token = await fake.interaction("ask", {"question": question})
+    (callback,) = await fake.wait_for(f"POST /interactions/{iid}/{token}/callback")
+    assert callback["type"] == 5  # "Parley is thinking…" at once
+    (follow,) = await fake.wait_for(f"POST /webhooks/{APP_ID}/{token}")  # the thinking state is resolved by the follow-up
+    text = follow["embeds"][0]["title"] + "\n" + description(follow)
+    assert expected in text and follow["allowed_mentions"] == {"parse": []}
+    assert len(follow["embeds"]) <= 10 and sum(len(e.get("description") or "") + len(e.get("title") or "") for e in follow["embeds"]) <= 6000
+    assert all(len(e.get("description") or "") <= 4096 for e in follow["embeds"])
+    mid = await fake.message(f"<@{BOT_USER['id']}> {question}")
+    (reply,) = await fake.wait_for(f"POST /channels/{CHANNEL_ID}/messages")
+    assert expected in reply["embeds"][0]["title"] + "\n" + description(reply)
+    await fake.wait_for(f"DELETE /channels/{CHANNEL_ID}/messages/{mid}/reactions/")  # 👀 removed

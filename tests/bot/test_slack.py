@@ -24,7 +24,7 @@ from bot.core import Bot
 from corpus.errors import ConfigError
 from tests.chroma_server import free_port
 from tests.fakes.slack_api import FakeSlack
-from tests.helpers import DEMO, build_bot
+from tests.helpers import DEMO, FAULTS, build_bot, inject_fault
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
 
@@ -475,3 +475,22 @@ async def test_thread_replies_answered_only_where_the_channel_asks_for_it(slack:
     await slack.event(elsewhere, "Ev22")
     await asyncio.sleep(0.5)
     assert len(slack.fake.calls["chat.postMessage"]) == 2
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_every_fault_ends_in_a_visible_reply_and_a_resolved_acknowledgement(slack: Harness, fault: str, tmp_path: Path) -> None:
+    question, expected = inject_fault(slack.bot, fault, tmp_path)
+    status, body = await slack.command("/ask", question)
+    assert (status, json.loads(body)) == (200, ACK)  # "Searching…" at once
+    (payload,) = await slack.fake.wait_for("response_url")
+    assert payload["replace_original"] is True  # the acknowledgement is replaced by the reply
+    assert expected in "\n".join(texts(payload)) and len(payload["blocks"]) <= 50
+    assert all(len(t) <= 3000 for t in texts(payload))
+    ev = {"type": "app_mention", "user": "U1", "text": f"<@UBOT> {question}", "ts": "1700000010.000100", "channel": "C111"}
+    await slack.event(ev, f"Ev-{fault}")
+    (post,) = await slack.fake.wait_for("chat.postMessage")
+    assert expected in "\n".join(texts(post)) and post["thread_ts"] == "1700000010.000100"
+    (removed,) = await slack.fake.wait_for("reactions.remove")  # the 👀 acknowledgement is taken back
+    assert removed["name"] == "eyes"
+    if fault != "oversized":
+        assert any(t.startswith("Reference: ") for t in texts(post))  # the same reference is in the log
