@@ -446,7 +446,11 @@ class Engine:
         known = all(_party_in_corpus(p, state.lexical) for p in retrieval.query.parties)
         policy = Policy(top=top or self.settings.top, threshold=self.threshold(state))
         if frame.bounded and mask is not None and not mask.any():
-            ans = Answer(question, (), True, "no_time", f"No indexed article was published {frame.describe()}.")
+            # nothing in range: the closest passages from any date, labelled as such, show what there is
+            anytime = self.retriever(state, embedder).search(rest)
+            nearest = build_quotes(anytime, state.table, self._article, policy, policy.nearest, float("-inf"))
+            text = f"No indexed article was published {frame.describe()}; the closest passages are from other dates."
+            ans = Answer(question, (), True, "no_time", text, tuple(nearest))
             return _with_freshness(ans, self.freshness()), []
         ans = answer(retrieval, state.table, self._article, policy, party_known=known)
         if frame.bounded and ans.abstained and ans.reason in {"no_passage", "empty_index"}:
