@@ -182,11 +182,28 @@ def feedback_export(
 
 
 @app.command()
-def stats() -> None:
-    """Articles, passages, index version, model and last ingest."""
+def stats(
+    check: Annotated[bool, typer.Option("--check", help="Also check that the article store, the passage table and Chroma agree (exit 1 if not).")] = False,
+    repair: Annotated[bool, typer.Option("--repair", help="Fix what --check finds (re-embed missing vectors, delete strays, index unindexed articles, rebuild if passages lost their article).")] = False,
+) -> None:
+    """Articles, passages, index version, model, last ingest and vectors per collection; --check / --repair."""
+    from index.health import check as check_health, repair as repair_health
+
     engine = open_engine(state.settings)
     for key, value in engine.stats().items():
         out.print(f"{key.replace('_', ' ')}: {value}", markup=False)
+    if not (check or repair):
+        return
+    health = check_health(engine)
+    for line in health.lines():
+        out.print(f"check: {line}", markup=False)
+    if repair and not health.ok:
+        for line in repair_health(engine):
+            out.print(f"repair: {line}", markup=False)
+        health = check_health(engine)
+        out.print(f"check after repair: {health.lines()[-1]}", markup=False)
+    if not health.ok:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -60,7 +60,7 @@ class GateRow:
     def line(self) -> str:
         new, live = self.new, self.live
         if live is None:
-            return f"{self.name}: R@3 {new['R@3']:.2f}, verbatim {new['verbatim']:.2f} (nothing live to compare)"
+            return f"{self.name}: R@3 {new['R@3']:.2f}, verbatim {new['verbatim']:.2f} (no live index to compare)"
         return (
             f"{self.name}: R@3 {live['R@3']:.2f} live → {new['R@3']:.2f} new ({new['R@3'] - live['R@3']:+.2f}), "
             f"MRR@10 {live['MRR@10']:.2f} → {new['MRR@10']:.2f}, verbatim {live['verbatim']:.2f} → {new['verbatim']:.2f}"
@@ -285,9 +285,41 @@ class Engine:
         for path in self.settings.quality_gate:
             items = load_qa(path)
             new = evaluate(items, lambda q: self.rank(q, k=10, state=candidate), self.is_verbatim).as_dict()
-            was = evaluate(items, lambda q: self.rank(q, k=10, state=live, embedder=live_embedder), self.is_verbatim).as_dict() if live else None
+            was = None
+            if live is not None:
+                try:
+                    was = evaluate(items, lambda q: self.rank(q, k=10, state=live, embedder=live_embedder), self.is_verbatim).as_dict()
+                except ParleyError as exc:  # e.g. the live index names articles the store lost: nothing to compare
+                    logger.warning("quality gate: the live index could not be evaluated: %s", exc)
             rows.append(GateRow(path.name, new, was))
         return GateReport(tuple(rows), self.settings.quality_gate_tolerance)
+
+    def resync_vectors(self) -> tuple[int, int]:
+        """Make the live collection hold exactly one vector per passage: re-embed missing ones, delete strays.
+        Returns (added, deleted)."""
+        with self._write:
+            state = self._state
+            if state is None:
+                return 0, 0
+            table = state.table
+            have = self.vectors.ids(state.version)
+            rows = {table.passage_id(r): r for r in range(len(table))}
+            stray = sorted(have - rows.keys())
+            if stray:
+                self.vectors.delete(state.version, stray)
+            missing = [rows[pid] for pid in sorted(rows.keys() - have)]
+            arts = self.store.get_many(sorted({table.article_id(r) for r in missing}))
+            for i in range(0, len(missing), 256):
+                chunk = missing[i : i + 256]
+                texts, metas = [], []
+                for r in chunk:
+                    art = arts[table.article_id(r)]
+                    start, end = table.span(r)
+                    passage = Passage(table.passage_id(r), art.id, int(table.cols["seq"][r]), int(table.cols["para"][r]), start, end, art.text[start:end])
+                    texts.append(passage_text_for_embedding(art.title, passage.text))
+                    metas.append(_metadata(passage, r, art))
+                self.vectors.add(state.version, [table.passage_id(r) for r in chunk], self.embedder.encode(texts), metas)
+            return len(missing), len(stray)
 
     def _embed_into(
         self,
@@ -489,6 +521,13 @@ class Engine:
             "last_ingest": f"{last:%Y-%m-%d %H:%M} UTC" if last else "never",
             "vector_store": self.vectors.where,
         }
+        try:
+            out["collections"] = ", ".join(
+                f"{v}: {self.vectors.count(v)} vectors" + (" (live)" if state and v == state.version else " (not live)")
+                for v in self.vectors.versions()
+            ) or "none"
+        except ParleyError as exc:
+            out["collections"] = f"unavailable ({exc})"
         return out
 
     def digest(self, negotiation: str, start: datetime, end: datetime) -> Digest:

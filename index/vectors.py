@@ -132,6 +132,23 @@ class VectorStore:
             res = col.get(ids=list(ids), include=["embeddings"])
         return {i: np.asarray(e, dtype=np.float32) for i, e in zip(res["ids"], res["embeddings"])}
 
+    def ids(self, version: str, page: int = 10000) -> set[str]:
+        """Every vector id of a version (read in pages, for the consistency check)."""
+        col = self.collection(version)
+        out: set[str] = set()
+        with self._guard("list vectors"):
+            while True:
+                got = col.get(include=[], limit=page, offset=len(out))["ids"]
+                out.update(got)
+                if len(got) < page:
+                    return out
+
+    def delete(self, version: str, ids: Sequence[str]) -> None:
+        col = self.collection(version)
+        with self._guard("delete vectors"):
+            for i in range(0, len(ids), ADD_BATCH):
+                col.delete(ids=list(ids[i : i + ADD_BATCH]))
+
     def count(self, version: str) -> int:
         with self._guard("count"):
             return int(self.collection(version).count())

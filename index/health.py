@@ -1,0 +1,88 @@
+"""Index health: does the live index agree with the article store and with its Chroma collection?
+
+`check` lists every disagreement with a count and an example; `repair` fixes what can be fixed in place
+(missing vectors re-embedded, stray vectors deleted, unindexed articles indexed, leftover versions dropped) and
+rebuilds when passages name articles the store no longer has. Used by `parley stats --check` / `--repair`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from index.engine import Engine
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str  # unindexed_articles, orphaned_passages, missing_vectors, stray_vectors, leftover_versions
+    count: int
+    text: str
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Health:
+    version: str
+    articles: int
+    passages: int
+    vectors: int
+    versions: tuple[str, ...]
+    problems: tuple[Problem, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def lines(self) -> list[str]:
+        head = (f"live version {self.version}: {self.articles} articles stored, {self.passages} passages, "
+                f"{self.vectors} vectors; collections: {', '.join(self.versions) or 'none'}")
+        if self.ok:
+            return [head, "consistent: every stored article is indexed and every passage has exactly one vector"]
+        return [head] + [f"{p.code}: {p.text}" + (f" (e.g. {', '.join(p.examples)})" if p.examples else "") for p in self.problems]
+
+
+def check(engine: Engine) -> Health:
+    """Compare the article store, the live passage table and the live Chroma collection."""
+    state = engine._state
+    stored = set(engine.store.ids())
+    versions = tuple(engine.vectors.versions())
+    if state is None:
+        problems = [Problem("unindexed_articles", len(stored), "stored articles with no index yet (run `parley reindex`)")] if stored else []
+        return Health("none", len(stored), 0, 0, versions, tuple(problems))
+    table = state.table
+    indexed = set(table.article_ids)
+    passage_ids = {table.passage_id(r) for r in range(len(table))}
+    vector_ids = engine.vectors.ids(state.version)
+    problems = []
+    if unindexed := sorted(stored - indexed):
+        problems.append(Problem("unindexed_articles", len(unindexed), f"{len(unindexed)} stored article(s) are not in the index", tuple(unindexed[:3])))
+    if orphaned := sorted(indexed - stored):
+        rows = sum(len(table.rows_of_article(a)) for a in orphaned)
+        problems.append(Problem("orphaned_passages", rows, f"{rows} passage(s) of {len(orphaned)} article(s) the store no longer has", tuple(orphaned[:3])))
+    if missing := sorted(passage_ids - vector_ids):
+        problems.append(Problem("missing_vectors", len(missing), f"{len(missing)} passage(s) have no vector in Chroma", tuple(missing[:3])))
+    if stray := sorted(vector_ids - passage_ids):
+        problems.append(Problem("stray_vectors", len(stray), f"{len(stray)} vector(s) belong to no passage", tuple(stray[:3])))
+    if leftovers := [v for v in versions if v != state.version]:
+        problems.append(Problem("leftover_versions", len(leftovers), f"{len(leftovers)} collection(s) of unfinished or old builds", tuple(leftovers[:3])))
+    return Health(state.version, len(stored), len(table), len(vector_ids), versions, tuple(problems))
+
+
+def repair(engine: Engine) -> list[str]:
+    """Fix what `check` finds; returns what was done. A rebuild keeps the live index until the new one is ready."""
+    health = check(engine)
+    done: list[str] = []
+    codes = {p.code for p in health.problems}
+    if "leftover_versions" in codes:
+        done += [f"dropped {what}" for what in engine.cleanup()]
+    if "orphaned_passages" in codes or engine._state is None and "unindexed_articles" in codes:
+        version = engine.reindex(force=True)
+        return done + [f"rebuilt the index as version {version}"]
+    if "missing_vectors" in codes or "stray_vectors" in codes:
+        fixed = engine.resync_vectors()
+        done.append(f"re-embedded {fixed[0]} missing vector(s), deleted {fixed[1]} stray vector(s)")
+    if "unindexed_articles" in codes:
+        done.append(f"indexed {engine.index_pending()} passage(s) of unindexed articles")
+    return done
