@@ -23,9 +23,15 @@ class IngestReport:
 
 
 def deduper_for(store: ArticleStore) -> Deduper:
+    """A Deduper that knows every stored article, from the signatures kept in the store (computed once)."""
     dedup = Deduper()
-    for art in store.iter_articles():
-        dedup.add(art.id, art.text)
+    signatures = store.signatures()
+    for article_id, signature in signatures.items():
+        dedup.add(article_id, signature=signature)
+    if len(signatures) < store.count():  # articles stored before signatures were kept
+        for art in store.iter_articles():
+            if art.id not in signatures:
+                store.set_signature(art.id, dedup.add(art.id, art.text))
     return dedup
 
 
@@ -43,7 +49,7 @@ def ingest_articles(store: ArticleStore, loaded: LoadResult | Iterable[Article],
             report.duplicates.append((art.title, dup.of_id, dup.kind))
             continue
         if store.add(art):
-            dedup.add(art.id, art.text)
+            store.set_signature(art.id, dedup.add(art.id, art.text))
             stored = store.get(art.id)
             report.added.append(stored or art)
     store.log_ingest(what, len(report.added), len(report.duplicates), len(report.rejected))

@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ingest_log (
     at TEXT NOT NULL, what TEXT NOT NULL, added INTEGER NOT NULL, duplicates INTEGER NOT NULL, rejected INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS signatures (article_id TEXT PRIMARY KEY, minhash BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS articles_seq ON articles(seq);
 """
 _COLS = "id, title, text, source, url, published, negotiations, ingested_at"
@@ -110,6 +111,13 @@ class ArticleStore:
             for row in rows:
                 yield self._article(row[:-1])
             last = rows[-1][-1]
+
+    def set_signature(self, article_id: str, signature: bytes) -> None:
+        """Keep an article's MinHash signature, so the next ingest's duplicate check need not recompute it."""
+        self._q("INSERT OR REPLACE INTO signatures VALUES (?, ?)", (article_id, signature))
+
+    def signatures(self) -> dict[str, bytes]:
+        return {r[0]: bytes(r[1]) for r in self._q("SELECT s.article_id, s.minhash FROM signatures s JOIN articles a ON a.id = s.article_id")}
 
     def ids(self) -> set[str]:
         return {r[0] for r in self._q("SELECT id FROM articles")}
