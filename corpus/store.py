@@ -119,6 +119,10 @@ class ArticleStore:
     def signatures(self) -> dict[str, bytes]:
         return {r[0]: bytes(r[1]) for r in self._q("SELECT s.article_id, s.minhash FROM signatures s JOIN articles a ON a.id = s.article_id")}
 
+    def ids_in_order(self) -> list[str]:
+        """Every article id in ingest order (without reading the texts)."""
+        return [r[0] for r in self._q("SELECT id FROM articles ORDER BY seq")]
+
     def ids(self) -> set[str]:
         return {r[0] for r in self._q("SELECT id FROM articles")}
 

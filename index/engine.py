@@ -159,13 +159,21 @@ class Engine:
         live = json.loads(raw)
         folder = self.index_dir / live["files"]
         meta = json.loads((folder / "meta.json").read_text())
+        table = PassageTable.load(folder)
+
+        def sentences() -> list[str]:
+            return [self._article(table.article_id(r)).text[slice(*table.span(r))] for r in range(len(table))]
+
+        def paras() -> list[str]:
+            return [self._article(a).text[s:e] for a, s, e in table.paragraph_spans()]
+
         return IndexState(
             live["version"],
             live["files"],
-            PassageTable.load(folder),
-            LexicalIndex.load(folder / "lexical"),
+            table,
+            _load_lexical(folder / "lexical", sentences),
             meta,
-            LexicalIndex.load(folder / "lexical_para"),
+            _load_lexical(folder / "lexical_para", paras),
             np.load(folder / "paragraphs.npy", allow_pickle=False),
         )
 
@@ -212,7 +220,9 @@ class Engine:
         with self._write:
             state = self._state
             have = set(state.table.article_ids) if state else set()
-            pending = [a for a in self.store.iter_articles() if a.id not in have]
+            todo = [i for i in self.store.ids_in_order() if i not in have]  # ids only: nothing indexed is re-read
+            found = self.store.get_many(todo)
+            pending = [found[i] for i in todo if i in found]
             if not pending:
                 return 0
             if state is None:
@@ -222,10 +232,9 @@ class Engine:
             else:
                 version = state.version
                 self.vectors.check_model(version, self.embedder.name, self.embedder.dim)
-                old_rows = self._passages_of(state.table)
             new = [p for a in pending for p in split_passages(a)]
-            self._embed_into(version, new, len(old_rows), {a.id: a for a in pending}, progress)
-            self._publish(version, old_rows + new, reuse=state)
+            self._embed_into(version, new, len(state.table) if state else 0, {a.id: a for a in pending}, progress)
+            self._publish(version, new, reuse=state)
             self._article.cache_clear()
             return len(new)
 
@@ -349,21 +358,27 @@ class Engine:
 
     def _build(self, version: str, passages: list[Passage], reuse: IndexState | None = None) -> IndexState:
         """Write the table, lexical indexes and paragraph vectors to a fresh folder (not yet live).
-        Paragraph vectors of `reuse` (the previous state) are kept, not recomputed."""
+
+        With `reuse` (the live state) `passages` are new rows appended to it: its table is extended, its
+        lexical indexes get a segment, its paragraph vectors are kept; nothing already indexed is re-read."""
         files = f"{version}.{int(time.time() * 1000)}"
         folder = self.index_dir / files
-        published = reuse.table.published_by_article() if reuse else {}
-        fresh = sorted({p.article_id for p in passages} - published.keys())
-        for art in self.store.get_many(fresh).values():
+        published: dict[str, int] = {}
+        for art in self.store.get_many(sorted({p.article_id for p in passages})).values():
             when = art.published or art.ingested_at
             published[art.id] = int(when.timestamp()) if when else 0
-        table = PassageTable.build(passages, published)
-        lexical = LexicalIndex.build([p.text for p in passages])
-        para_texts = [self._article(a).text[s:e] for a, s, e in table.paragraph_spans()]
-        para_lexical = LexicalIndex.build(para_texts)
-        have = reuse.para_vectors if reuse is not None else np.zeros((0, self.embedder.dim), dtype=np.float32)
-        new = self.embedder.encode(para_texts[len(have) :]) if len(para_texts) > len(have) else np.zeros((0, self.embedder.dim), dtype=np.float32)
-        para_vectors = np.vstack([have, new]).astype(np.float32) if len(have) else new.astype(np.float32)
+        texts = [p.text for p in passages]
+        if reuse is None:
+            table, lexical, first_para = PassageTable.build(passages, published), LexicalIndex.build(texts), 0
+        else:
+            table, lexical, first_para = reuse.table.extend(passages, published), reuse.lexical.add(texts), reuse.table.n_paragraphs
+        para_texts = [self._article(a).text[s:e] for a, s, e in table.paragraph_spans(first_para)]
+        empty = np.zeros((0, self.embedder.dim), dtype=np.float32)
+        new = self.embedder.encode(para_texts).astype(np.float32) if para_texts else empty
+        if reuse is None:
+            para_lexical, para_vectors = LexicalIndex.build(para_texts), new
+        else:
+            para_lexical, para_vectors = reuse.para_lexical.add(para_texts), np.vstack([reuse.para_vectors, new]).astype(np.float32)
         table.save(folder)
         lexical.save(folder / "lexical")
         para_lexical.save(folder / "lexical_para")
@@ -373,8 +388,8 @@ class Engine:
             "version": version,
             "model": self.embedder.name,
             "dim": self.embedder.dim,
-            "passages": len(passages),
-            "paragraphs": len(para_texts),
+            "passages": len(table),
+            "paragraphs": table.n_paragraphs,
             "articles": len(table.article_ids),
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "abstain": model.record(),
@@ -389,15 +404,6 @@ class Engine:
         self._state = state
         if old is not None and old.files != state.files:
             shutil.rmtree(self.index_dir / old.files, ignore_errors=True)
-
-    def _passages_of(self, table: PassageTable) -> list[Passage]:
-        out = []
-        for row in range(len(table)):
-            art_id = table.article_id(row)
-            start, end = table.span(row)
-            text = self._article(art_id).text[start:end]
-            out.append(Passage(table.passage_id(row), art_id, int(table.cols["seq"][row]), int(table.cols["para"][row]), start, end, text))
-        return out
 
     # -- reading ------------------------------------------------------------------------------------
     def retriever(self, state: IndexState, embedder: Embedder | None = None) -> Retriever:
@@ -541,6 +547,18 @@ class Engine:
 
     def close(self) -> None:
         self.store.close()
+
+
+def _load_lexical(folder: Path, texts: Callable[[], list[str]]) -> LexicalIndex:
+    """Load a lexical index; one in an older format is rebuilt from the passages once and saved in place."""
+    try:
+        return LexicalIndex.load(folder)
+    except ValueError as exc:
+        logger.warning("%s; rebuilding it from the article store", exc)
+        lexical = LexicalIndex.build(texts())
+        shutil.rmtree(folder, ignore_errors=True)
+        lexical.save(folder)
+        return lexical
 
 
 def _party_in_corpus(party: Party, lexical: LexicalIndex) -> bool:

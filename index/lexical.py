@@ -1,22 +1,37 @@
-"""The lexical index: BM25 (bm25s) over stemmed sentence tokens, saved as inspectable JSON and arrays."""
+"""The lexical index: BM25 over stemmed tokens, in append-only segments, saved as inspectable JSON and arrays.
+
+An ingest adds a segment for its new passages instead of rebuilding the index; scores use corpus-wide
+statistics (document frequency, average length) summed over the segments at query time, so a passage scores
+the same whichever segment holds it. This is why the index keeps term frequencies (a scipy sparse matrix per
+segment) rather than bm25s' precomputed scores, which bake one corpus's idf into every entry and can only grow
+by a full rebuild. The scoring is bm25s' default (Lucene) BM25, checked against a longhand reference in the
+tests. Adjacent small segments are merged (no re-tokenising) so a query never visits more than MAX_SEGMENTS.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import shutil
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-import bm25s
 import numpy as np
+import scipy.sparse as sp
 import Stemmer
 
 logger = logging.getLogger(__name__)
 
 PATTERN = r"(?u)\b\w+\b"
 TOKENIZER: dict[str, object] = {"pattern": PATTERN, "lower": True, "stemmer": "english", "stopwords": "bm25s-en"}
+K1, B = 1.2, 0.75
+EMPTY = "\u2205"  # the one token of a passage with no content words, so every passage has a length
+MAX_SEGMENTS = 8
+FORMAT = "parley-bm25-segments/1"
 _WORD = re.compile(PATTERN)
 
 
@@ -47,52 +62,156 @@ def tokenize(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w not in stops]
 
 
-class LexicalIndex:
-    """BM25 over a list of passages; rows are passage rows in the PassageTable."""
+class Segment:
+    """Term frequencies of consecutive passages: a docs × terms sparse matrix (CSC: one column per term)."""
 
-    def __init__(self, retriever: bm25s.BM25, n_docs: int):
-        self.retriever = retriever
-        self.n_docs = n_docs
-        self.vocab: dict[str, int] = retriever.vocab_dict or {}
+    def __init__(self, terms: list[str], tf: sp.csc_matrix, doc_len: np.ndarray):
+        self.terms = terms
+        self.vocab = {t: i for i, t in enumerate(terms)}
+        self.tf = tf
+        self.doc_len = doc_len
+        self.saved: Path | None = None  # the folder this segment's files are in, so a later save can link them
+
+    def __len__(self) -> int:
+        return int(self.doc_len.shape[0])
 
     @classmethod
-    def build(cls, texts: Sequence[str]) -> LexicalIndex:
-        retriever = bm25s.BM25(k1=1.2, b=0.75)
-        corpus_tokens = [tokenize(t) or ["\u2205"] for t in texts]
-        retriever.index(corpus_tokens, show_progress=False)
-        return cls(retriever, len(texts))
+    def build(cls, texts: Sequence[str]) -> Segment:
+        vocab: dict[str, int] = {}
+        rows: list[int] = []
+        cols: list[int] = []
+        data: list[int] = []
+        lengths = np.zeros(len(texts), dtype=np.int32)
+        for i, text in enumerate(texts):
+            toks = tokenize(text) or [EMPTY]
+            lengths[i] = len(toks)
+            for tok, n in Counter(toks).items():
+                rows.append(i)
+                cols.append(vocab.setdefault(tok, len(vocab)))
+                data.append(n)
+        tf = sp.csc_matrix((np.asarray(data, dtype=np.float32), (rows, cols)), shape=(len(texts), len(vocab)))
+        return cls(list(vocab), tf, lengths)
 
-    def has(self, token: str) -> bool:
-        return token in self.vocab
+    def df(self, token: str) -> int:
+        col = self.vocab.get(token)
+        return 0 if col is None else int(self.tf.indptr[col + 1] - self.tf.indptr[col])
 
-    def idf(self, token: str) -> float:
-        """BM25-style idf of a stemmed token (0 when the corpus never uses it)."""
-        if token not in self.vocab:
-            return 0.0
-        df = self._df()[self.vocab[token]]
-        return float(np.log(1 + (self.n_docs - df + 0.5) / (df + 0.5)))
-
-    def _df(self) -> np.ndarray:
-        if not hasattr(self, "_df_cache"):
-            indptr = np.asarray(self.retriever.scores["indptr"])
-            self._df_cache = np.diff(indptr)
-        return self._df_cache
-
-    def scores(self, token: str) -> np.ndarray | None:
-        """BM25 contribution of one token to every passage, or None if the token is unknown."""
-        if token not in self.vocab:
+    def postings(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(rows, term frequencies) of the passages containing `token`."""
+        col = self.vocab.get(token)
+        if col is None:
             return None
-        return np.asarray(self.retriever.get_scores([token]), dtype=np.float32)
+        lo, hi = self.tf.indptr[col], self.tf.indptr[col + 1]
+        return self.tf.indices[lo:hi], self.tf.data[lo:hi]
+
+    @staticmethod
+    def merge(a: Segment, b: Segment) -> Segment:
+        """One segment holding a's passages then b's; b's terms are mapped into a's vocabulary."""
+        terms = list(a.terms)
+        vocab = dict(a.vocab)
+        remap = np.empty(len(b.terms), dtype=np.int64)
+        for j, term in enumerate(b.terms):
+            col = vocab.get(term)
+            if col is None:
+                col = vocab[term] = len(terms)
+                terms.append(term)
+            remap[j] = col
+        ca, cb = a.tf.tocoo(), b.tf.tocoo()
+        rows = np.concatenate([ca.row, cb.row + len(a)])
+        cols = np.concatenate([ca.col, remap[cb.col]])
+        data = np.concatenate([ca.data, cb.data]).astype(np.float32)
+        tf = sp.csc_matrix((data, (rows, cols)), shape=(len(a) + len(b), len(terms)))
+        return Segment(terms, tf, np.concatenate([a.doc_len, b.doc_len]))
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self.retriever.save(str(folder), show_progress=False)
-        (folder / "tokenizer.json").write_text(json.dumps({**TOKENIZER, "n_docs": self.n_docs}, indent=2))
+        names = ("terms.json", "tf.npz", "doc_len.npy")
+        if self.saved is not None and all((self.saved / n).exists() for n in names):
+            for n in names:  # unchanged since it was saved: link the files instead of writing them again
+                try:
+                    os.link(self.saved / n, folder / n)
+                except OSError:
+                    shutil.copy2(self.saved / n, folder / n)
+        else:
+            (folder / "terms.json").write_text(json.dumps(self.terms, ensure_ascii=False))
+            sp.save_npz(folder / "tf.npz", self.tf)
+            np.save(folder / "doc_len.npy", self.doc_len, allow_pickle=False)
+        self.saved = folder
+
+    @classmethod
+    def load(cls, folder: Path) -> Segment:
+        seg = cls(json.loads((folder / "terms.json").read_text()), sp.csc_matrix(sp.load_npz(folder / "tf.npz")),
+                  np.load(folder / "doc_len.npy", allow_pickle=False))
+        seg.saved = folder
+        return seg
+
+
+class LexicalIndex:
+    """BM25 over passages; row i is passage row i of the PassageTable. Immutable: `add` returns a new index
+    that shares the old segments, so readers of the old one are never disturbed."""
+
+    def __init__(self, segments: Sequence[Segment]):
+        self.segments = tuple(segments)
+        self.n_docs = sum(len(s) for s in self.segments)
+        self._avgdl = float(sum(int(s.doc_len.sum()) for s in self.segments)) / self.n_docs if self.n_docs else 1.0
+        self._offsets = np.cumsum([0] + [len(s) for s in self.segments])
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> LexicalIndex:
+        return cls([Segment.build(texts)] if texts else [])
+
+    def add(self, texts: Sequence[str]) -> LexicalIndex:
+        """This index plus `texts` as new rows at the end (a new segment; small neighbours merged)."""
+        if not texts:
+            return self
+        segments = [*self.segments, Segment.build(texts)]
+        while len(segments) > MAX_SEGMENTS:  # merge the adjacent pair with the fewest passages
+            i = min(range(len(segments) - 1), key=lambda j: len(segments[j]) + len(segments[j + 1]))
+            segments[i : i + 2] = [Segment.merge(segments[i], segments[i + 1])]
+        return LexicalIndex(segments)
+
+    def has(self, token: str) -> bool:
+        return any(token in s.vocab for s in self.segments)
+
+    def df(self, token: str) -> int:
+        return sum(s.df(token) for s in self.segments)
+
+    def idf(self, token: str) -> float:
+        """BM25 (Lucene) idf of a stemmed token over the whole corpus (0 when the corpus never uses it)."""
+        df = self.df(token)
+        if not df:
+            return 0.0
+        return float(np.log(1 + (self.n_docs - df + 0.5) / (df + 0.5)))
+
+    def scores(self, token: str) -> np.ndarray | None:
+        """BM25 contribution of one token to every passage, or None if the token is unknown."""
+        idf = self.idf(token)
+        if not idf:
+            return None
+        out = np.zeros(self.n_docs, dtype=np.float32)
+        for seg, offset in zip(self.segments, self._offsets):
+            found = seg.postings(token)
+            if found is None:
+                continue
+            rows, tf = found
+            norm = K1 * (1 - B + B * seg.doc_len[rows] / self._avgdl)
+            out[offset + rows] = idf * tf / (tf + norm)
+        return out
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        names = [f"segment-{i:03d}" for i in range(len(self.segments))]
+        for seg, name in zip(self.segments, names):
+            seg.save(folder / name)
+        manifest = {"format": FORMAT, "tokenizer": TOKENIZER, "k1": K1, "b": B, "n_docs": self.n_docs, "segments": names}
+        (folder / "index.json").write_text(json.dumps(manifest, indent=2))
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
-        saved = json.loads((folder / "tokenizer.json").read_text())
-        if {k: saved.get(k) for k in TOKENIZER} != TOKENIZER:
-            raise ValueError(f"{folder}: built with tokenizer {saved}, this version uses {TOKENIZER}; reindex")
-        retriever = bm25s.BM25.load(str(folder), show_progress=False)
-        return cls(retriever, int(saved["n_docs"]))
+        path = folder / "index.json"
+        if not path.exists():
+            raise ValueError(f"{folder}: a lexical index of an older Parley version; run `parley reindex`")
+        manifest = json.loads(path.read_text())
+        if manifest.get("tokenizer") != TOKENIZER or (manifest.get("k1"), manifest.get("b")) != (K1, B):
+            raise ValueError(f"{folder}: built with {manifest.get('tokenizer')}, k1/b {manifest.get('k1')}/{manifest.get('b')}; reindex")
+        return cls([Segment.load(folder / name) for name in manifest["segments"]])

@@ -40,6 +40,15 @@ class PassageTable:
         cols["pub"] = np.asarray([pub.get(a, 0) for a in article_ids], dtype=np.int64)[cols["art"]] if len(cols["art"]) else np.zeros(0, dtype=np.int64)
         return cls(article_ids, cols)
 
+    def extend(self, passages: Iterable[Passage], published: dict[str, int] | None = None) -> PassageTable:
+        """A new table: these rows, then `passages` (of articles not in this table) as rows after them."""
+        more = PassageTable.build(passages, published)
+        cols = {c: np.concatenate([self.cols[c], more.cols[c] + (len(self.article_ids) if c == "art" else 0)]) for c in _COLS}
+        cols["art"] = cols["art"].astype(np.int32)
+        cols["pid"] = _paragraph_ids(cols["art"], cols["para"])
+        cols["pub"] = np.concatenate([self.cols["pub"], more.cols["pub"]]).astype(np.int64)
+        return PassageTable(self.article_ids + more.article_ids, cols)
+
     def __len__(self) -> int:
         return int(self.cols["art"].shape[0])
 
@@ -97,12 +106,13 @@ class PassageTable:
         rows = np.flatnonzero(self.cols["pid"] == pid)
         return self.article_id(int(rows[0])), int(self.cols["start"][rows[0]]), int(self.cols["end"][rows[-1]])
 
-    def paragraph_spans(self) -> list[tuple[str, int, int]]:
-        """(article id, start, end) of every paragraph, in paragraph-number order (one pass over the rows)."""
+    def paragraph_spans(self, first: int = 0) -> list[tuple[str, int, int]]:
+        """(article id, start, end) of every paragraph from number `first` on, in order (one pass over those rows)."""
         out: list[tuple[str, int, int]] = []
         pid, start, end, art = self.cols["pid"], self.cols["start"], self.cols["end"], self.cols["art"]
-        for row in range(len(self)):
-            if row == 0 or pid[row] != pid[row - 1]:
+        begin = int(np.searchsorted(pid, first)) if first else 0
+        for row in range(begin, len(self)):
+            if row == begin or pid[row] != pid[row - 1]:
                 out.append((self.article_ids[int(art[row])], int(start[row]), int(end[row])))
             else:
                 out[-1] = (out[-1][0], out[-1][1], int(end[row]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -57,7 +58,40 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
     again = LexicalIndex.load(tmp_path / "lex")
     for term in ("sanction", "prison", "monitor"):
         assert np.array_equal(ix.scores(term), again.scores(term))
-    assert (tmp_path / "lex" / "tokenizer.json").read_text().startswith("{")
+    manifest = json.loads((tmp_path / "lex" / "index.json").read_text())
+    assert manifest["tokenizer"]["stemmer"] == "english" and manifest["n_docs"] == len(DOCS)
+
+
+MORE = [
+    "Moscow offered to pause strikes on ports.",
+    "Monitors from the OSCE arrived in Kyiv.",
+    "",
+    "Sanctions relief remains the main demand of Moscow; sanctions first, said Moscow.",
+]
+
+
+def test_growing_in_segments_scores_like_one_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import index.lexical as lexical
+
+    monkeypatch.setattr(lexical, "MAX_SEGMENTS", 3)  # force merges
+    grown = LexicalIndex.build(DOCS[:2])
+    for text in DOCS[2:] + MORE:
+        grown = grown.add([text])
+    assert len(grown.segments) <= 3
+    whole = LexicalIndex.build(DOCS + MORE)
+    docs = [tokenize(d) or ["\u2205"] for d in DOCS + MORE]
+    for term in ("sanction", "moscow", "monitor", "kyiv", "paus"):
+        assert np.allclose(grown.scores(term), whole.scores(term), atol=1e-6)
+        assert np.allclose(grown.scores(term), brute_bm25(docs, term), atol=1e-5)
+        assert grown.idf(term) == pytest.approx(whole.idf(term))
+    grown.save(tmp_path / "v1")
+    bigger = grown.add(["Moscow and Kyiv agreed on a prisoner exchange."])
+    bigger.save(tmp_path / "v2")  # unchanged segments are linked, not written again
+    first = tmp_path / "v1" / "segment-000" / "tf.npz"
+    assert (tmp_path / "v2" / "segment-000" / "tf.npz").stat().st_ino == first.stat().st_ino
+    again = LexicalIndex.load(tmp_path / "v2")
+    assert again.n_docs == len(DOCS) + len(MORE) + 1
+    assert np.allclose(again.scores("moscow"), LexicalIndex.build(DOCS + MORE + ["Moscow and Kyiv agreed on a prisoner exchange."]).scores("moscow"))
 
 
 def test_passage_table_round_trip(tmp_path: Path) -> None:
