@@ -51,28 +51,28 @@ def _page(words: list[str], default: int) -> int:
     return int(words[0]) if words and words[0].isdigit() else default
 
 
-@command("more", "Show further quotes for an answer (the More quotes button).", "more [PAGE]", slash=False)
-async def more(bot: Bot, event: Event) -> Reply:
+def _shown(bot: Bot, event: Event, default_page: int, **extra: Any) -> Reply:
+    """A stored answer shown again: page PAGE of it (the text's optional number, else `default_page`)."""
     words = event.text.split()
     found = _stored(bot, event, words)
     if found is None:
         return Reply.notice(EXPIRED, ephemeral=True)
     answer_id, answer = found
+    if extra.pop("echo_question", False):
+        extra["meta"] = {"question": answer.question}
     feedback = bot.state.channel_settings(event.platform, event.channel).feedback
-    return Reply(kind="answer", answer=answer, answer_id=answer_id, page=max(_page(words, 1), 1), top=bot.settings.top,
-                 feedback=feedback, replace=True, ephemeral=True)
+    return Reply(kind="answer", answer=answer, answer_id=answer_id, page=_page(words, default_page), top=bot.settings.top,
+                 feedback=feedback, **extra)
+
+
+@command("more", "Show further quotes for an answer (the More quotes button).", "more [PAGE]", slash=False)
+async def more(bot: Bot, event: Event) -> Reply:
+    return _shown(bot, event, 1, replace=True, ephemeral=True)
 
 
 @command("post", "Post an answer only you can see to the channel (the Post to channel button).", "post [PAGE]", slash=False)
 async def post(bot: Bot, event: Event) -> Reply:
-    words = event.text.split()
-    found = _stored(bot, event, words)
-    if found is None:
-        return Reply.notice(EXPIRED, ephemeral=True)
-    answer_id, answer = found
-    feedback = bot.state.channel_settings(event.platform, event.channel).feedback
-    return Reply(kind="answer", answer=answer, answer_id=answer_id, page=_page(words, 0), top=bot.settings.top,
-                 feedback=feedback, meta={"question": answer.question})
+    return _shown(bot, event, 0, echo_question=True)
 
 
 @command("vote", "Rate a quote: vote N up|down [REASON] (the 👍/👎 buttons).", "vote N up|down [" + "|".join(VOTE_REASONS) + "]", slash=False)
