@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS ingest_log (
 );
 CREATE TABLE IF NOT EXISTS signatures (article_id TEXT PRIMARY KEY, minhash BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS articles_seq ON articles(seq);
+CREATE INDEX IF NOT EXISTS articles_published ON articles(published_ts);
+CREATE INDEX IF NOT EXISTS articles_ingested ON articles(ingested_at);
 """
 _COLS = "id, title, text, source, url, published, negotiations, ingested_at"
 

@@ -131,7 +131,7 @@ class Engine:
         self._embedder = embedder
         self._scoring: Model | None = scoring
         self._write = threading.Lock()
-        self._article = lru_cache(maxsize=4096)(self._get_article)
+        self._article = lru_cache(maxsize=16384)(self._get_article)
         self._state = self._load_live()
         self.last_gate: GateReport | None = None  # the quality gate's comparison from the last reindex
 
