@@ -36,7 +36,7 @@ from bench.speed import du, latency  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from corpus.ingest import ingest_articles  # noqa: E402
 from corpus.loaders import load_paths, make_article  # noqa: E402
-from index.embedder import SentenceTransformerEmbedder  # noqa: E402
+from index.embedder import SentenceTransformerEmbedder, set_threads  # noqa: E402
 from index.engine import Engine  # noqa: E402
 from index.evaluate import load_qa  # noqa: E402
 from index.negotiations import load_tracked  # noqa: E402
@@ -121,6 +121,7 @@ def build(args: argparse.Namespace) -> dict[str, float]:
 
 
 def query(args: argparse.Namespace) -> dict[str, float]:
+    set_threads(1)  # as the bot serves (bot/wiring.py)
     real = SentenceTransformerEmbedder()
     engine = open_engine(args.data, DerivedEmbedder(real, np.zeros((1, real.dim), dtype=np.float32)), args.server_url)
     questions = [i.question for i in load_qa(SHARED / "eval" / "squad-a" / "squad-qa.jsonl")[:200]]

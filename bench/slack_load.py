@@ -29,6 +29,7 @@ from bench.results import write_section  # noqa: E402
 from bot.adapters.slack import build_app  # noqa: E402
 from bot.settings import BotSettings, load_settings  # noqa: E402
 from bot.wiring import build_bot, open_engine  # noqa: E402
+from index.embedder import set_threads  # noqa: E402
 from tests.fakes.slack_api import FakeSlack  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,6 +46,7 @@ async def run(n: int) -> tuple[list[float], int]:
         settings = settings.model_copy(update={"bot": bot_settings})
         engine = open_engine(settings)
         engine.ingest([REPO / "corpus" / "demo"])
+        set_threads(settings.index.threads or 1)  # as `parley serve` does
         engine.ask("warm up")
         bot = build_bot(settings, engine)
         app = build_app(bot, AsyncWebClient(token="xoxb-bench", base_url=fake.base_url), SECRET)

@@ -23,6 +23,7 @@ from bot.settings import Settings, load_settings
 from bot.core import Bot
 from bot.wiring import build_bot, digest_scheduler, open_engine
 from corpus.errors import ParleyError
+from index.embedder import set_threads
 
 app = typer.Typer(
     help="Parley: quoted, cited answers about tracked negotiations from your news articles.",
@@ -52,6 +53,7 @@ def main_options(
     for noisy in ("httpx", "chromadb", "sentence_transformers", "transformers", "urllib3", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
     state.settings = load_settings(config, data_dir)
+    set_threads(state.settings.index.threads)
 
 
 def _progress() -> Progress:
@@ -226,6 +228,7 @@ def serve(
     platform: Annotated[str, typer.Argument(help="console, slack, discord, or auto (slack/discord when their tokens are set, else console).")] = "auto",
 ) -> None:
     """Run the bot. Tokens come from the environment: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, DISCORD_TOKEN."""
+    set_threads(state.settings.index.threads or 1)  # questions run in parallel on bot.workers, one core each
     engine = open_engine(state.settings)
     removed = engine.cleanup()
     if removed:

@@ -15,6 +15,9 @@ class IndexSettings(BaseModel):
     chroma_url: str = Field("", description="Chroma server URL, e.g. http://127.0.0.1:8000; empty = embedded.")
     chroma_auth_header: str = Field("", description="Header name for Chroma server auth, e.g. Authorization.")
     chroma_auth_env: str = Field("PARLEY_CHROMA_TOKEN", description="Environment variable holding the header value.")
+    threads: int = Field(
+        0, ge=0, le=64, description="Torch threads per embedding call; 0: 1 when serving (parallelism comes from bot.workers), one per core for CLI ingest and reindex."
+    )
     candidates: int = Field(60, ge=5, le=1000, description="Candidates taken from each retriever before fusion.")
     top: int = Field(3, ge=1, le=20, description="Quotes per answer.")
     quality_gate: tuple[Path, ...] = Field(
