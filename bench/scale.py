@@ -44,7 +44,7 @@ from index.passages import split_passages  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-BASE = 4000  # real sentences embedded for deriving vectors
+BASE = 2000  # real sentences embedded for deriving vectors
 PER_ARTICLE = 20  # sentences per generated article (4 paragraphs of 5)
 
 
