@@ -91,6 +91,14 @@ class Bot:
         admins = self.settings.admins.for_platform(event.platform)
         return event.user in admins or any(role in admins for role in event.roles)
 
+    def continue_thread(self, event: Event, key: str) -> None:
+        """Let conversation `key` (e.g. the id of the message that answered) share `event`'s thread context."""
+        if event.thread is None:
+            return
+        ctx = self.state.thread(event.platform, event.channel, event.thread, time.time(), self.settings.thread_ttl)
+        if ctx is not None:
+            self.state.save_thread(event.platform, event.channel, key, ctx, time.time())
+
     def accepts(self, event: Event) -> bool:
         """Whether to answer at all: a thread reply not addressed to Parley only in a thread Parley answered,
         in a channel whose `threads` setting is "all"."""

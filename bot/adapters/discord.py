@@ -125,8 +125,10 @@ class ParleyClient(discord.Client):
             is_dm=isinstance(message.channel, discord.DMChannel),
             message_id=message.id,
             roles=_roles(message.author),
+            reply_to=message.reference.message_id if message.reference else None,
+            in_thread=isinstance(message.channel, discord.Thread),
         )
-        if event is None:
+        if event is None or not self.bot.accepts(event):
             return
         try:
             await message.add_reaction("👀")
@@ -134,7 +136,9 @@ class ParleyClient(discord.Client):
             logger.warning("could not add the acknowledgement reaction")
         try:
             reply = await self.bot.handle(event) or Reply.error("Sorry, I could not answer that.", "none")
-            await message.reply(**render(reply), mention_author=False)
+            sent = await message.reply(**render(reply), mention_author=False)
+            if event.thread:  # a reply to this answer continues the same conversation
+                self.bot.continue_thread(event, str(sent.id))
         finally:
             try:
                 await message.remove_reaction("👀", me)

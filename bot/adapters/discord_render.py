@@ -36,14 +36,22 @@ def safe_url(url: str) -> str:
 
 
 def translate_message(content: str, *, author_id: int, channel_id: int, bot_user_id: int, is_bot: bool,
-                      mentioned: bool, is_dm: bool, message_id: int, roles: tuple[int, ...] = ()) -> Event | None:
-    """A mention or DM as an ask Event with the bot's mention stripped; the bot's own and bots' messages are None."""
-    if is_bot or author_id == bot_user_id or not (mentioned or is_dm):
+                      mentioned: bool, is_dm: bool, message_id: int, roles: tuple[int, ...] = (),
+                      reply_to: int | None = None, in_thread: bool = False) -> Event | None:
+    """A mention or DM as an ask Event with the bot's mention stripped; the bot's own and bots' messages are None.
+
+    The conversation ("thread" of the Event) is the Discord thread when the message is in one, else the message
+    it replies to (a reply to Parley's answer continues that answer's question), else the message itself. A
+    message in a Discord thread that does not mention Parley is an unaddressed Event (answered only where the
+    channel's `threads` setting is "all"); elsewhere it is None."""
+    if is_bot or author_id == bot_user_id or not (mentioned or is_dm or in_thread):
         return None
+    thread = str(channel_id) if in_thread else str(reply_to or message_id)
     for form in (f"<@{bot_user_id}>", f"<@!{bot_user_id}>"):
         content = content.replace(form, " ")
     text = " ".join(content.split())
-    return Event("discord", str(channel_id), str(author_id), text, thread=str(message_id), roles=tuple(str(r) for r in roles))
+    return Event("discord", str(channel_id), str(author_id), text, thread=thread, roles=tuple(str(r) for r in roles),
+                 addressed=mentioned or is_dm)
 
 
 def translate_interaction(command: str, text: str, *, user_id: int, channel_id: int, roles: tuple[int, ...] = ()) -> Event:

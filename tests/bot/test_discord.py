@@ -236,3 +236,27 @@ async def test_every_fault_ends_in_a_visible_reply_and_a_resolved_acknowledgemen
     (reply,) = await fake.wait_for(f"POST /channels/{CHANNEL_ID}/messages")
     assert expected in reply["embeds"][0]["title"] + "\n" + description(reply)
     await fake.wait_for(f"DELETE /channels/{CHANNEL_ID}/messages/{mid}/reactions/")  # 👀 removed
+
+
+async def test_a_reply_to_an_answer_is_a_follow_up(discord_env: Harness) -> None:
+    fake = discord_env.fake
+    await fake.message(f"<@{BOT_USER['id']}> What did the Kremlin demand?")
+    (first,) = await fake.wait_for(f"POST /channels/{CHANNEL_ID}/messages")
+    answer_id = first["_id"]
+    await fake.message(f"<@{BOT_USER['id']}> and Ukraine?", reply_to=answer_id)  # Discord's reply to Parley's answer
+    second = (await fake.wait_for(f"POST /channels/{CHANNEL_ID}/messages", 2))[1]
+    assert "Understood as:" in description(second) and "Ukraine" in description(second)
+    await fake.message(f"<@{BOT_USER['id']}> and Ukraine?")  # not a reply: a question of its own
+    third = (await fake.wait_for(f"POST /channels/{CHANNEL_ID}/messages", 3))[2]
+    assert "Understood as:" not in description(third)
+
+
+def test_messages_in_a_discord_thread_belong_to_that_thread() -> None:
+    from bot.adapters.discord_render import translate_message
+
+    common = dict(author_id=1, channel_id=77, bot_user_id=9, is_bot=False, is_dm=False, message_id=5)
+    asked = translate_message("<@9> What did Kyiv insist on?", mentioned=True, in_thread=True, **common)  # type: ignore[arg-type]
+    aside = translate_message("and Russia?", mentioned=False, in_thread=True, **common)  # type: ignore[arg-type]
+    assert asked is not None and asked.thread == "77" and asked.addressed and asked.text == "What did Kyiv insist on?"
+    assert aside is not None and aside.thread == "77" and not aside.addressed  # answered only with `settings threads all`
+    assert translate_message("and Russia?", mentioned=False, in_thread=False, **common) is None  # type: ignore[arg-type]

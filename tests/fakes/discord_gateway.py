@@ -95,7 +95,9 @@ class FakeDiscord:
             cmds = body if isinstance(body, list) else []
             return _json([{**c, "id": self.next_id(), "application_id": str(APP_ID), "version": "1", "type": c.get("type", 1)} for c in cmds])
         if tail.startswith("channels/") and tail.endswith("/messages") and request.method == "POST":
-            return _json(self._message(body, tail.split("/")[1]))
+            created = self._message(body, tail.split("/")[1])
+            body["_id"] = created["id"]  # so a test can reply to the message the bot sent
+            return _json(created)
         if tail.startswith("interactions/") and "/callback" in tail:
             iid = tail.split("/")[1]
             return _json({"interaction": {"id": iid, "type": 2, "response_message_loading": body.get("type") == 5,
@@ -169,14 +171,15 @@ class FakeDiscord:
         return {"user": user, "roles": [str(r) for r in roles], "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False,
                 "mute": False, "flags": 0, "nick": None, "avatar": None, "pending": False}
 
-    async def message(self, content: str, *, author: dict[str, Any] = USER, mention_bot: bool = True) -> str:
+    async def message(self, content: str, *, author: dict[str, Any] = USER, mention_bot: bool = True, reply_to: str | None = None) -> str:
         mid = self.next_id()
+        reference = {"message_reference": {"type": 0, "message_id": reply_to, "channel_id": str(CHANNEL_ID), "guild_id": str(GUILD_ID)}} if reply_to else {}
         await self.dispatch("MESSAGE_CREATE", {
             "id": mid, "channel_id": str(CHANNEL_ID), "guild_id": str(GUILD_ID), "author": author,
             "member": {k: v for k, v in self.member(author).items() if k != "user"},
             "content": content, "timestamp": "2026-11-24T12:00:00+00:00", "edited_timestamp": None, "tts": False,
             "mention_everyone": False, "mentions": [BOT_USER] if mention_bot else [], "mention_roles": [],
-            "attachments": [], "embeds": [], "pinned": False, "type": 0, "flags": 0,
+            "attachments": [], "embeds": [], "pinned": False, "type": 19 if reply_to else 0, "flags": 0, **reference,
         })
         return mid
 
