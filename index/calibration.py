@@ -21,6 +21,46 @@ NEGOTIATION = {"party": 3.0, "act": 1.5, "party_missing": -2.0}
 
 
 @dataclass(frozen=True)
+class Trees:
+    """Gradient-boosted regression trees (fitted by bench/calibrate.py with scikit-learn, stored as JSON arrays and
+    evaluated here with numpy). Every tree is padded to the same node count; a leaf has feature -1."""
+
+    feature: np.ndarray  # (trees, nodes) feature index, -1 at leaves
+    threshold: np.ndarray  # (trees, nodes) go left when x[feature] <= threshold (float64, as scikit-learn's HistGradientBoosting)
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray  # (trees, nodes) leaf values, already scaled by the learning rate
+    depth: int
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        n_trees = self.feature.shape[0]
+        node = np.zeros((n_trees, len(x)), dtype=np.int64)
+        t = np.arange(n_trees)[:, None]
+        rows = np.arange(len(x))[None, :]
+        for _ in range(self.depth):
+            f = self.feature[t, node]
+            leaf = f < 0
+            go_left = x[rows, np.maximum(f, 0)] <= self.threshold[t, node]
+            node = np.where(leaf, node, np.where(go_left, self.left[t, node], self.right[t, node]))
+        return np.asarray(self.value[t, node].sum(axis=0), dtype=np.float64)
+
+    @classmethod
+    def from_json(cls, raw: list[dict[str, Any]]) -> Trees:
+        width = max(len(tree["feature"]) for tree in raw)
+
+        def pad(key: str, fill: float, dtype: type) -> np.ndarray:
+            return np.array([list(tree[key]) + [fill] * (width - len(tree[key])) for tree in raw], dtype=dtype)
+
+        index = {n: i for i, n in enumerate(NAMES)}
+        feature = np.array(
+            [[index[f] if f is not None else -1 for f in tree["feature"]] + [-1] * (width - len(tree["feature"])) for tree in raw],
+            dtype=np.int64,
+        )
+        return cls(feature, pad("threshold", 0.0, float), pad("left", 0, int), pad("right", 0, int), pad("value", 0.0, float),
+                   max(int(tree.get("depth", width)) for tree in raw))
+
+
+@dataclass(frozen=True)
 class Model:
     name: str
     weights: np.ndarray
@@ -29,6 +69,12 @@ class Model:
     abstain_bias: float
     threshold: float  # abstain when P(answerable) is below this
     fitted: str
+    trees: Trees | None = None  # when fitted, the score is bias + trees (the linear weights are then zero)
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """The learned relevance score (logit units) of each row of the candidate feature matrix."""
+        s = x @ self.weights + self.bias
+        return s + self.trees.predict(x) if self.trees is not None else s
 
     def negotiation_bonus(self, party: float, act: float, asked_party: bool, asked_act: bool) -> float:
         bonus = 0.0
@@ -47,10 +93,15 @@ class Model:
 
     @classmethod
     def from_json(cls, name: str, raw: dict[str, Any]) -> Model:
-        weights = raw["weights"]
+        raw_trees = raw.get("trees") or []
+        weights = raw.get("weights", {}) if not raw_trees else {n: raw.get("weights", {}).get(n, 0.0) for n in NAMES}
         missing = [n for n in NAMES if n not in weights]
         if missing:
             raise ValueError(f"{CALIBRATION_FILE}: model {name!r} lacks weights for {missing}")
+        unknown = {f for tree in raw_trees for f in tree["feature"] if f is not None} - set(NAMES)
+        if unknown:
+            raise ValueError(f"{CALIBRATION_FILE}: model {name!r} has trees over unknown features {sorted(unknown)}")
+        trees = Trees.from_json(raw_trees) if raw_trees else None
         return cls(
             name,
             np.array([float(weights[n]) for n in NAMES]),
@@ -59,6 +110,7 @@ class Model:
             float(raw["abstain"]["bias"]),
             float(raw["abstain"]["threshold"]),
             str(raw.get("fitted", "")),
+            trees,
         )
 
 

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-from index.lexical import LexicalIndex, stem, words
-from index.query import SYNONYM_CREDIT, Query
+from index.lexical import LexicalIndex, stem, stopwords, words
+from index.query import QUESTION_WORDS, SYNONYM_CREDIT, Query
 
-# Per-candidate feature names, in the order of the weight vector in index/calibration.json.
+# Answer-bearing evidence (extra(), below): measured with boosted trees but not yet part of NAMES (see
+# docs/retrieval.md, "Measured, not adopted yet").
+EXTRA = (
+    "coverage_context", "rare_coverage", "bigram", "proximity", "novelty",
+    "num_new", "date_new", "person_new", "place_new", "other_new", "unmatched_rare",
+)
+# Per-candidate feature names, in the order of the columns of matrix() and of index/calibration.json.
 NAMES = (
     "para_cos", "title_cos", "lex", "para_lex", "coverage", "num_cue", "date_cue", "person_cue", "length",
     "para_cos_gap", "title_cos_gap", "lex_gap", "para_lex_gap", "coverage_gap", "lex_rank", "coverage_rank",
@@ -72,3 +80,114 @@ def matrix(base: Sequence[Sequence[float]]) -> np.ndarray:
     gaps = basic[:, :5] - basic[:, :5].max(axis=0, keepdims=True)
     rr = np.stack([ranks(basic[:, 2]), ranks(basic[:, 4])], axis=1)
     return np.hstack([basic, gaps, rr, cov_prev])
+
+
+# -- answer-bearing evidence ------------------------------------------------------------------------
+# The answer is in the sentence but not in the question: a "how many" question wants a number the question
+# does not already contain, a "who" question a name it does not contain, and so on.
+_COUNT = re.compile(
+    r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|million|billion|dozen)\b",
+    re.IGNORECASE,
+)
+_WHEN = re.compile(
+    r"\b(?:1\d{3}|20\d{2})s?\b|\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\b"
+    r"|\b(?:century|centuries|decade|BC|AD)\b"
+)
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’-]+")
+
+
+def answer_type(question: str) -> str:
+    """"num", "date", "person", "place" or "other", from the question's wording (finer than question_type)."""
+    q = question.lower()
+    if re.search(r"\bhow (many|much|long|old|far|large|big|tall|high|often|fast)\b|\bwhat (percentage|percent|number|amount|proportion)\b", q):
+        return "num"
+    if re.search(r"\bwhen\b|\bwhat (year|years|date|century|decade|day|month|time period)\b|\bwhich (year|century|decade)\b|\bin what (year|century|decade)\b", q):
+        return "date"
+    if re.search(r"\bwho\b|\bwhom\b|\bwhose\b", q):
+        return "person"
+    if re.search(r"\bwhere\b|\bwhat (country|city|state|region|place|continent|river|island|location)\b|\bin which (country|city|state|region|place)\b", q):
+        return "place"
+    return "other"
+
+
+@lru_cache(maxsize=8192)
+def content_stems(text: str) -> tuple[str, ...]:
+    """The text's stems in order, without stopwords and question words (cached: neighbours recur)."""
+    stops = stopwords() | QUESTION_WORDS
+    return tuple(stem(w) for w in words(text) if w not in stops)
+
+
+@dataclass(frozen=True)
+class QuestionTerms:
+    """What extra() needs from the question, computed once per question."""
+
+    qtype: str
+    low: str
+    seq: tuple[str, ...]
+    stems: frozenset[str]  # every word's stem, stopwords included
+    idf: dict[str, float]
+    rare: frozenset[str]  # content stems at or above the question's median idf
+    bigrams: frozenset[tuple[str, str]]
+
+
+def question_terms(question: str, lexical: LexicalIndex) -> QuestionTerms:
+    seq = content_stems(question)
+    idf = {s: lexical.idf(s) or 1.0 for s in set(seq)}
+    median = float(np.median(list(idf.values()))) if idf else 0.0
+    return QuestionTerms(
+        answer_type(question), question.lower(), seq, frozenset(stem(w) for w in words(question)), idf,
+        frozenset(s for s, v in idf.items() if v >= median), frozenset(zip(seq, seq[1:])),
+    )
+
+
+def _names_not_in(text: str, question_stems: frozenset[str]) -> bool:
+    """A capitalised word past the sentence's first that the question does not use."""
+    for m in _CAPITALISED.finditer(text):
+        if m.start() == 0:
+            continue
+        ws = words(m.group(0).replace("’", "'"))
+        if ws and ws[0] not in stopwords() and not any(stem(w) in question_stems for w in ws):
+            return True
+    return False
+
+
+def proximity(question: set[str], sentence: list[str]) -> float:
+    """Distinct question stems in the sentence over the length of the shortest window holding them all
+    (0 with fewer than two)."""
+    pos = [i for i, s in enumerate(sentence) if s in question]
+    need = {sentence[i] for i in pos}
+    if len(pos) < 2:
+        return 0.0
+    best, counts, have, j = len(sentence), dict[str, int](), 0, 0
+    for i in pos:
+        counts[sentence[i]] = counts.get(sentence[i], 0) + 1
+        have += counts[sentence[i]] == 1
+        while have == len(need):
+            best = min(best, i - pos[j] + 1)
+            counts[sentence[pos[j]]] -= 1
+            have -= counts[sentence[pos[j]]] == 0
+            j += 1
+    return len(need) / best
+
+
+def extra(q: QuestionTerms, text: str, previous: str, following: str) -> list[float]:
+    """The EXTRA features of one candidate sentence, given its neighbours in the paragraph ("" when none)."""
+    s_seq = content_stems(text)
+    s_set = set(s_seq)
+    around = s_set.union(content_stems(previous), content_stems(following))
+    total = sum(q.idf.values()) or 1.0
+    cov_context = sum(v for s, v in q.idf.items() if s in around) / total
+    rare_cov = sum(q.idf[s] for s in q.rare if s in s_set) / (sum(q.idf[s] for s in q.rare) or 1.0) if q.idf else 0.0
+    bigram = len(q.bigrams.intersection(zip(s_seq, s_seq[1:]))) / len(q.bigrams) if q.bigrams else 0.0
+    novelty = sum(1 for s in s_seq if s not in q.stems) / max(len(s_seq), 1)
+    number = any(m.group(0).lower() not in q.low for m in _COUNT.finditer(text))
+    when = any(m.group(0).lower() not in q.low for m in _WHEN.finditer(text))
+    name = _names_not_in(text, q.stems)
+    unmatched = max((v for s, v in q.idf.items() if s not in s_set), default=0.0) / (max(q.idf.values(), default=1.0) or 1.0)
+    qtype = q.qtype
+    return [
+        cov_context, rare_cov, bigram, proximity(set(q.idf), list(s_seq)), novelty,
+        float(qtype == "num" and number), float(qtype == "date" and when), float(qtype == "person" and name),
+        float(qtype == "place" and name), float(qtype == "other" and (name or number)), unmatched,
+    ]

@@ -168,7 +168,7 @@ class Retriever:
                 c.party = party_feature(query, text, self.context_of(c.row))
             c.act = 1.0 if query.act_in(text) else 0.0
         x = features.matrix(base)
-        scores = x @ self.model.weights + self.model.bias
+        scores = self.model.score(x)
         # Only a negotiation question ("what did <party> <act>") gets the party and act bonuses: a general
         # question that happens to contain "American" or "state" is scored by the learned model alone.
         negotiation = bool(query.parties) and bool(query.act_stems)
