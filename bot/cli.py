@@ -200,7 +200,7 @@ def stats(
     for line in health.lines():
         out.print(f"check: {line}", markup=False)
     if repair and not health.ok:
-        for line in repair_health(engine):
+        for line in repair_health(engine, health):
             out.print(f"repair: {line}", markup=False)
         health = check_health(engine)
         out.print(f"check after repair: {health.lines()[-1]}", markup=False)

@@ -70,9 +70,10 @@ def check(engine: Engine) -> Health:
     return Health(state.version, len(stored), len(table), len(vector_ids), versions, tuple(problems))
 
 
-def repair(engine: Engine) -> list[str]:
-    """Fix what `check` finds; returns what was done. A rebuild keeps the live index until the new one is ready."""
-    health = check(engine)
+def repair(engine: Engine, health: Health | None = None) -> list[str]:
+    """Fix what `check` found (`health`, checked now if not given); returns what was done. A rebuild keeps
+    the live index until the new one is ready."""
+    health = health or check(engine)
     done: list[str] = []
     codes = {p.code for p in health.problems}
     if "leftover_versions" in codes:

@@ -118,12 +118,6 @@ class PassageTable:
                 out[-1] = (out[-1][0], out[-1][1], int(end[row]))
         return out
 
-    def published_by_article(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for art, pub in zip(self.cols["art"].tolist(), self.cols["pub"].tolist()):
-            out.setdefault(self.article_ids[art], int(pub))
-        return out
-
     def time_mask(self, start: int | None, end: int | None) -> np.ndarray:
         """Rows whose article was published in [start, end) (epoch seconds; None = open)."""
         pub = self.cols["pub"]
