@@ -1,28 +1,40 @@
-"""The index facade the bot and CLI use: ingest, ask, stats and reindex over versioned index files."""
+"""The index facade the bot and CLI use: ingest, ask, stats and reindex over versioned index files.
+
+Building and publishing versions is in index.build, the reindex quality gate in index.gate."""
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from corpus.errors import IndexMismatch, ParleyError
 from corpus.ingest import IngestReport, ingest_articles, ingest_paths
 from corpus.model import Article
 from corpus.store import ArticleStore
+from index.build import (
+    Cancelled,
+    IndexState,
+    Progress,
+    build,
+    drop_leftovers,
+    embed_into,
+    load_live,
+    new_version,
+    resync,
+    switch,
+)
 from index.calibration import Model, load_model
+from index.dates import date_filter, mark_dates
 from index.digest import Digest, build_digest
 from index.embedder import Embedder, load_embedder
+from index.gate import GateReport, QualityGateRefused, compare
 from index.lexical import LexicalIndex, tokenize
 from index.negotiations import Party, Tracked
 from index.passages import split_passages
@@ -30,80 +42,11 @@ from index.query import QueryAnalyzer
 from index.quotes import Policy, answer, build_quotes
 from index.retrieve import Retriever
 from index.settings import IndexSettings
-from index.table import PassageTable
 from index.timeframe import parse_timeframe
 from index.types import Answer, Passage, Quote
 from index.vectors import VectorStore, make_client_factory
 
 logger = logging.getLogger(__name__)
-
-LIVE_KEY = "index.live"
-Progress = Callable[[int, int], None]  # (done, total) passages
-
-
-class Cancelled(ParleyError):
-    """A reindex was cancelled; the live index is unchanged."""
-
-
-@dataclass(frozen=True)
-class GateRow:
-    """One QA file's metrics on the new version and on the live one (None when nothing was live)."""
-
-    name: str
-    new: dict[str, float]
-    live: dict[str, float] | None
-
-    def passed(self, tolerance: float) -> bool:
-        worse = self.live is not None and self.new["R@3"] < self.live["R@3"] - tolerance - 1e-9
-        return not worse and self.new["verbatim"] >= 1.0
-
-    def line(self) -> str:
-        new, live = self.new, self.live
-        if live is None:
-            return f"{self.name}: R@3 {new['R@3']:.2f}, verbatim {new['verbatim']:.2f} (no live index to compare)"
-        return (
-            f"{self.name}: R@3 {live['R@3']:.2f} live → {new['R@3']:.2f} new ({new['R@3'] - live['R@3']:+.2f}), "
-            f"MRR@10 {live['MRR@10']:.2f} → {new['MRR@10']:.2f}, verbatim {live['verbatim']:.2f} → {new['verbatim']:.2f}"
-        )
-
-
-@dataclass(frozen=True)
-class GateReport:
-    """The quality gate's comparison of a new index version with the live one."""
-
-    rows: tuple[GateRow, ...]
-    tolerance: float = 0.0
-
-    @property
-    def passed(self) -> bool:
-        return all(r.passed(self.tolerance) for r in self.rows)
-
-    def lines(self) -> list[str]:
-        return [r.line() + ("" if r.passed(self.tolerance) else "  ✗") for r in self.rows]
-
-
-class QualityGateRefused(ParleyError):
-    """The new version scored worse than the live one on the quality gate; the live index is unchanged."""
-
-    def __init__(self, report: GateReport):
-        self.report = report
-        super().__init__(
-            "the new index scores worse than the live one on the quality gate, so the live index is unchanged "
-            "(an admin can switch anyway with `reindex force`):\n" + "\n".join(report.lines())
-        )
-
-
-@dataclass(frozen=True)
-class IndexState:
-    """An immutable snapshot of the live index; readers keep using theirs while a new one is built."""
-
-    version: str  # Chroma collection parley-<version>
-    files: str  # folder under <data>/index
-    table: PassageTable
-    lexical: LexicalIndex
-    meta: dict[str, Any]
-    para_lexical: LexicalIndex
-    para_vectors: np.ndarray  # one embedding per paragraph (row = PassageTable pid)
 
 
 class Engine:
@@ -132,7 +75,7 @@ class Engine:
         self._scoring: Model | None = scoring
         self._write = threading.Lock()
         self._article = lru_cache(maxsize=16384)(self._get_article)
-        self._state = self._load_live()
+        self._state = load_live(self.store, self.index_dir, self._article)
         self.last_gate: GateReport | None = None  # the quality gate's comparison from the last reindex
 
     def _get_article(self, article_id: str) -> Article:
@@ -152,46 +95,11 @@ class Engine:
     def index_dir(self) -> Path:
         return self.data_dir / "index"
 
-    def _load_live(self) -> IndexState | None:
-        raw = self.store.get_meta(LIVE_KEY)
-        if not raw:
-            return None
-        live = json.loads(raw)
-        folder = self.index_dir / live["files"]
-        meta = json.loads((folder / "meta.json").read_text())
-        table = PassageTable.load(folder)
-
-        def sentences() -> list[str]:
-            return [self._article(table.article_id(r)).text[slice(*table.span(r))] for r in range(len(table))]
-
-        def paras() -> list[str]:
-            return [self._article(a).text[s:e] for a, s, e in table.paragraph_spans()]
-
-        return IndexState(
-            live["version"],
-            live["files"],
-            table,
-            _load_lexical(folder / "lexical", sentences),
-            meta,
-            _load_lexical(folder / "lexical_para", paras),
-            np.load(folder / "paragraphs.npy", allow_pickle=False),
-        )
-
     def cleanup(self) -> list[str]:
         """Drop index versions and folders the live pointer does not name (left by a crash mid-build)."""
         state = self._state
-        removed = []
         with self._write:
-            for version in self.vectors.versions():
-                if state is None or version != state.version:
-                    self.vectors.drop(version)
-                    removed.append(f"collection {version}")
-            if self.index_dir.exists():
-                for folder in self.index_dir.iterdir():
-                    if state is None or folder.name != state.files:
-                        shutil.rmtree(folder, ignore_errors=True)
-                        removed.append(f"folder {folder.name}")
-        return removed
+            return drop_leftovers(self.vectors, self.index_dir, state)
 
     # -- writing ------------------------------------------------------------------------------------
     def ingest(self, paths: Sequence[Path], progress: Progress | None = None) -> IngestReport:
@@ -226,15 +134,19 @@ class Engine:
             if not pending:
                 return 0
             if state is None:
-                version = _new_version()
+                version = new_version()
                 self.vectors.create(version, self.embedder.name, self.embedder.dim)
                 old_rows: list[Passage] = []
             else:
                 version = state.version
                 self.vectors.check_model(version, self.embedder.name, self.embedder.dim)
             new = [p for a in pending for p in split_passages(a)]
-            self._embed_into(version, new, len(state.table) if state else 0, {a.id: a for a in pending}, progress)
-            self._publish(version, new, reuse=state)
+            first_row = len(state.table) if state else 0
+            embed_into(
+                self.vectors, self.embedder, version, new, first_row, {a.id: a for a in pending},
+                batch_size=self.settings.batch_size, progress=progress,
+            )
+            self._switch(self._build(version, new, reuse=state))
             self._article.cache_clear()
             return len(new)
 
@@ -251,12 +163,15 @@ class Engine:
             for art in articles:
                 self.store.set_tags(art.id, self.tracked.tag(f"{art.title}\n{art.text}"))
             articles = list(self.store.iter_articles())
-            version = _new_version()
+            version = new_version()
             self.vectors.create(version, self.embedder.name, self.embedder.dim)
             logger.info("reindex: building version %s from %d articles", version, len(articles))
             try:
                 passages = [p for a in articles for p in split_passages(a)]
-                self._embed_into(version, passages, 0, {a.id: a for a in articles}, progress, cancel)
+                embed_into(
+                    self.vectors, self.embedder, version, passages, 0, {a.id: a for a in articles},
+                    batch_size=self.settings.batch_size, progress=progress, cancel=cancel,
+                )
             except BaseException:
                 self.vectors.drop(version)
                 raise
@@ -285,23 +200,16 @@ class Engine:
 
     def gate(self, candidate: IndexState, live: IndexState | None) -> GateReport:
         """Evaluate the QA files of `index.quality_gate` on `candidate` and on `live` (if any) and compare."""
-        from index.evaluate import evaluate, load_qa
-
-        rows = []
         live_embedder = self.embedder
         if live is not None and live.meta.get("model") != self.embedder.name:  # the reindex changes the model
             live_embedder = load_embedder(str(live.meta["model"]), self.settings.batch_size)
-        for path in self.settings.quality_gate:
-            items = load_qa(path)
-            new = evaluate(items, lambda q: self.rank(q, k=10, state=candidate), self.is_verbatim).as_dict()
-            was = None
-            if live is not None:
-                try:
-                    was = evaluate(items, lambda q: self.rank(q, k=10, state=live, embedder=live_embedder), self.is_verbatim).as_dict()
-                except ParleyError as exc:  # e.g. the live index names articles the store lost: nothing to compare
-                    logger.warning("quality gate: the live index could not be evaluated: %s", exc)
-            rows.append(GateRow(path.name, new, was))
-        return GateReport(tuple(rows), self.settings.quality_gate_tolerance)
+        return compare(
+            self.settings.quality_gate,
+            lambda q: self.rank(q, k=10, state=candidate),
+            None if live is None else lambda q: self.rank(q, k=10, state=live, embedder=live_embedder),
+            self.is_verbatim,
+            self.settings.quality_gate_tolerance,
+        )
 
     def resync_vectors(self) -> tuple[int, int]:
         """Make the live collection hold exactly one vector per passage: re-embed missing ones, delete strays.
@@ -310,100 +218,18 @@ class Engine:
             state = self._state
             if state is None:
                 return 0, 0
-            table = state.table
-            have = self.vectors.ids(state.version)
-            rows = {table.passage_id(r): r for r in range(len(table))}
-            stray = sorted(have - rows.keys())
-            if stray:
-                self.vectors.delete(state.version, stray)
-            missing = [rows[pid] for pid in sorted(rows.keys() - have)]
-            arts = self.store.get_many(sorted({table.article_id(r) for r in missing}))
-            for i in range(0, len(missing), 256):
-                chunk = missing[i : i + 256]
-                texts, metas = [], []
-                for r in chunk:
-                    art = arts[table.article_id(r)]
-                    start, end = table.span(r)
-                    passage = Passage(table.passage_id(r), art.id, int(table.cols["seq"][r]), int(table.cols["para"][r]), start, end, art.text[start:end])
-                    texts.append(passage_text_for_embedding(art.title, passage.text))
-                    metas.append(_metadata(passage, r, art))
-                self.vectors.add(state.version, [table.passage_id(r) for r in chunk], self.embedder.encode(texts), metas)
-            return len(missing), len(stray)
-
-    def _embed_into(
-        self,
-        version: str,
-        passages: list[Passage],
-        first_row: int,
-        articles: dict[str, Article],
-        progress: Progress | None,
-        cancel: threading.Event | None = None,
-    ) -> None:
-        batch = max(self.settings.batch_size * 4, 256)
-        for i in range(0, len(passages), batch):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("the reindex was cancelled; the live index is unchanged")
-            chunk = passages[i : i + batch]
-            vecs = self.embedder.encode([passage_text_for_embedding(articles[p.article_id].title, p.text) for p in chunk])
-            metas = [_metadata(p, first_row + i + j, articles[p.article_id]) for j, p in enumerate(chunk)]
-            self.vectors.add(version, [p.id for p in chunk], vecs, metas)
-            if progress:
-                progress(min(i + batch, len(passages)), len(passages))
-        if progress and not passages:
-            progress(0, 0)
-
-    def _publish(self, version: str, passages: list[Passage], reuse: IndexState | None = None) -> None:
-        """Build the files of a new state and switch to it."""
-        self._switch(self._build(version, passages, reuse))
+            return resync(self.vectors, self.store, state, lambda texts: self.embedder.encode(texts))
 
     def _build(self, version: str, passages: list[Passage], reuse: IndexState | None = None) -> IndexState:
-        """Write the table, lexical indexes and paragraph vectors to a fresh folder (not yet live).
-
-        With `reuse` (the live state) `passages` are new rows appended to it: its table is extended, its
-        lexical indexes get a segment, its paragraph vectors are kept; nothing already indexed is re-read."""
-        files = f"{version}.{int(time.time() * 1000)}"
-        folder = self.index_dir / files
-        published: dict[str, int] = {}
-        for art in self.store.get_many(sorted({p.article_id for p in passages})).values():
-            when = art.published or art.ingested_at
-            published[art.id] = int(when.timestamp()) if when else 0
-        texts = [p.text for p in passages]
-        if reuse is None:
-            table, lexical, first_para = PassageTable.build(passages, published), LexicalIndex.build(texts), 0
-        else:
-            table, lexical, first_para = reuse.table.extend(passages, published), reuse.lexical.add(texts), reuse.table.n_paragraphs
-        para_texts = [self._article(a).text[s:e] for a, s, e in table.paragraph_spans(first_para)]
-        empty = np.zeros((0, self.embedder.dim), dtype=np.float32)
-        new = self.embedder.encode(para_texts).astype(np.float32) if para_texts else empty
-        if reuse is None:
-            para_lexical, para_vectors = LexicalIndex.build(para_texts), new
-        else:
-            para_lexical, para_vectors = reuse.para_lexical.add(para_texts), np.vstack([reuse.para_vectors, new]).astype(np.float32)
-        table.save(folder)
-        lexical.save(folder / "lexical")
-        para_lexical.save(folder / "lexical_para")
-        np.save(folder / "paragraphs.npy", para_vectors, allow_pickle=False)
-        model = self._model()
-        meta = {
-            "version": version,
-            "model": self.embedder.name,
-            "dim": self.embedder.dim,
-            "passages": len(table),
-            "paragraphs": table.n_paragraphs,
-            "articles": len(table.article_ids),
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "abstain": model.record(),
-        }
-        (folder / "meta.json").write_text(json.dumps(meta, indent=2))
-        return IndexState(version, files, table, lexical, meta, para_lexical, para_vectors)
+        """A new state's files, not yet live (see index.build.build)."""
+        return build(
+            self.index_dir, version, passages,
+            store=self.store, article=self._article, embedder=self.embedder, model=self._model(), reuse=reuse,
+        )
 
     def _switch(self, state: IndexState) -> None:
         """Make `state` live: flip the pointer in one write, then drop the previous state's folder."""
-        old = self._state
-        self.store.set_meta(LIVE_KEY, json.dumps({"version": state.version, "files": state.files}))
-        self._state = state
-        if old is not None and old.files != state.files:
-            shutil.rmtree(self.index_dir / old.files, ignore_errors=True)
+        self._state = switch(self.store, self.index_dir, self._state, state)
 
     # -- reading ------------------------------------------------------------------------------------
     def retriever(self, state: IndexState, embedder: Embedder | None = None) -> Retriever:
@@ -475,11 +301,7 @@ class Engine:
             frame, rest = replace(frame, start=None, end=None), question
         where, mask = None, None
         if frame.bounded:
-            start = int(frame.start.timestamp()) if frame.start else None
-            end = int(frame.end.timestamp()) if frame.end else None
-            mask = state.table.time_mask(start, end)
-            bounds = {**({"$gte": start} if start is not None else {}), **({"$lt": end} if end is not None else {})}
-            where = {"published_ts": bounds} if len(bounds) == 1 else {"$and": [{"published_ts": {op: v}} for op, v in bounds.items()]}
+            where, mask = date_filter(frame, state.table)
         retrieval = self.retriever(state, embedder).search(rest if frame.bounded else question, where=where, mask=mask)
         known = all(_party_in_corpus(p, state.lexical) for p in retrieval.query.parties)
         policy = Policy(top=top or self.settings.top, threshold=self.threshold(state))
@@ -549,18 +371,6 @@ class Engine:
         self.store.close()
 
 
-def _load_lexical(folder: Path, texts: Callable[[], list[str]]) -> LexicalIndex:
-    """Load a lexical index; one in an older format is rebuilt from the passages once and saved in place."""
-    try:
-        return LexicalIndex.load(folder)
-    except ValueError as exc:
-        logger.warning("%s; rebuilding it from the article store", exc)
-        lexical = LexicalIndex.build(texts())
-        shutil.rmtree(folder, ignore_errors=True)
-        lexical.save(folder)
-        return lexical
-
-
 def _party_in_corpus(party: Party, lexical: LexicalIndex) -> bool:
     """Some alias of the party is in the corpus vocabulary (every word of a multi-word alias)."""
     for alias in party.aliases + (party.name,):
@@ -570,36 +380,5 @@ def _party_in_corpus(party: Party, lexical: LexicalIndex) -> bool:
     return False
 
 
-def passage_text_for_embedding(title: str, sentence: str) -> str:
-    """Sentences are embedded with their article's title, so a sentence is scored in its context."""
-    return f"{title}: {sentence}" if title else sentence
-
-
-def _new_version() -> str:
-    return datetime.now(timezone.utc).strftime("v%Y%m%d%H%M%S%f")
-
-
-def _metadata(p: Passage, row: int, art: Article) -> dict[str, Any]:
-    meta: dict[str, Any] = {"row": row, "article_id": p.article_id}
-    if art.published:
-        meta["published_ts"] = int(art.published.timestamp())
-    for neg in art.negotiations:
-        meta[f"neg:{neg}"] = True
-    return meta
-
-
 def _with_freshness(ans: Answer, line: str) -> Answer:
     return replace(ans, freshness=line)
-
-
-def mark_dates(ans: Answer, newest_first: bool) -> Answer:
-    """For "latest" questions put newer quotes first; when quotes come from different dates, mark the
-    newest as the later report so readers see which account is more recent."""
-    quotes = list(ans.quotes)
-    if newest_first:
-        quotes.sort(key=lambda q: q.published.timestamp() if q.published else 0.0, reverse=True)
-    dated = [q for q in quotes if q.published]
-    if len({q.published.date() for q in dated if q.published}) > 1:
-        newest = max(dated, key=lambda q: q.published.timestamp() if q.published else 0.0)
-        quotes = [replace(q, later_report=True) if q is newest else q for q in quotes]
-    return replace(ans, quotes=tuple(quotes))

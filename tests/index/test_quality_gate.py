@@ -17,7 +17,8 @@ from bot.events import Event
 from bot.wiring import build_bot, open_engine
 from corpus.errors import ParleyError
 from index.embedder import Embedder, load_embedder
-from index.engine import Engine, QualityGateRefused
+from index.engine import Engine
+from index.gate import QualityGateRefused
 from tests.helpers import DEMO, REPO, settings_for
 
 GATE_QA = REPO / "tests" / "fixtures" / "paraphrase-qa.jsonl"  # our questions about the demo corpus, few shared words

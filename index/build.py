@@ -1,0 +1,246 @@
+"""Index versions: embed passages into a version's collection, write its files, and read or flip the live pointer."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from corpus.errors import ParleyError
+from corpus.model import Article
+from corpus.store import ArticleStore
+from index.calibration import Model
+from index.embedder import Embedder
+from index.lexical import LexicalIndex
+from index.table import PassageTable
+from index.types import Passage
+from index.vectors import VectorStore
+
+logger = logging.getLogger(__name__)
+
+LIVE_KEY = "index.live"
+Progress = Callable[[int, int], None]  # (done, total) passages
+ArticleLookup = Callable[[str], Article]  # article id -> stored article (raises if the store lacks it)
+
+
+class Cancelled(ParleyError):
+    """A reindex was cancelled; the live index is unchanged."""
+
+
+@dataclass(frozen=True)
+class IndexState:
+    """An immutable snapshot of the live index; readers keep using theirs while a new one is built."""
+
+    version: str  # Chroma collection parley-<version>
+    files: str  # folder under <data>/index
+    table: PassageTable
+    lexical: LexicalIndex
+    meta: dict[str, Any]
+    para_lexical: LexicalIndex
+    para_vectors: np.ndarray  # one embedding per paragraph (row = PassageTable pid)
+
+
+def new_version() -> str:
+    return datetime.now(timezone.utc).strftime("v%Y%m%d%H%M%S%f")
+
+
+def passage_text_for_embedding(title: str, sentence: str) -> str:
+    """Sentences are embedded with their article's title, so a sentence is scored in its context."""
+    return f"{title}: {sentence}" if title else sentence
+
+
+def vector_metadata(p: Passage, row: int, art: Article) -> dict[str, Any]:
+    """The Chroma metadata of a passage's vector: its table row, article, date and negotiations."""
+    meta: dict[str, Any] = {"row": row, "article_id": p.article_id}
+    if art.published:
+        meta["published_ts"] = int(art.published.timestamp())
+    for neg in art.negotiations:
+        meta[f"neg:{neg}"] = True
+    return meta
+
+
+def embed_into(
+    vectors: VectorStore,
+    embedder: Embedder,
+    version: str,
+    passages: list[Passage],
+    first_row: int,
+    articles: dict[str, Article],
+    *,
+    batch_size: int,
+    progress: Progress | None,
+    cancel: threading.Event | None = None,
+) -> None:
+    """Embed `passages` (table rows from `first_row` on) into collection `version`, in batches.
+
+    Args:
+        articles: the passages' articles by id (for titles and metadata).
+        batch_size: the embedder's batch size (`index.batch_size`); a Chroma batch is four of them or 256.
+        cancel: checked between batches; when set, Cancelled is raised.
+    """
+    batch = max(batch_size * 4, 256)
+    for i in range(0, len(passages), batch):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("the reindex was cancelled; the live index is unchanged")
+        chunk = passages[i : i + batch]
+        vecs = embedder.encode([passage_text_for_embedding(articles[p.article_id].title, p.text) for p in chunk])
+        metas = [vector_metadata(p, first_row + i + j, articles[p.article_id]) for j, p in enumerate(chunk)]
+        vectors.add(version, [p.id for p in chunk], vecs, metas)
+        if progress:
+            progress(min(i + batch, len(passages)), len(passages))
+    if progress and not passages:
+        progress(0, 0)
+
+
+def resync(vectors: VectorStore, store: ArticleStore, state: IndexState, encode: Callable[[list[str]], np.ndarray]) -> tuple[int, int]:
+    """Make `state`'s collection hold exactly one vector per passage: re-embed missing ones, delete strays.
+
+    Args:
+        encode: embeds passage texts (only called when vectors are missing, so a model loads only then).
+
+    Returns:
+        (added, deleted)."""
+    table = state.table
+    have = vectors.ids(state.version)
+    rows = {table.passage_id(r): r for r in range(len(table))}
+    stray = sorted(have - rows.keys())
+    if stray:
+        vectors.delete(state.version, stray)
+    missing = [rows[pid] for pid in sorted(rows.keys() - have)]
+    arts = store.get_many(sorted({table.article_id(r) for r in missing}))
+    for i in range(0, len(missing), 256):
+        chunk = missing[i : i + 256]
+        texts, metas = [], []
+        for r in chunk:
+            art = arts[table.article_id(r)]
+            start, end = table.span(r)
+            passage = Passage(table.passage_id(r), art.id, int(table.cols["seq"][r]), int(table.cols["para"][r]), start, end, art.text[start:end])
+            texts.append(passage_text_for_embedding(art.title, passage.text))
+            metas.append(vector_metadata(passage, r, art))
+        vectors.add(state.version, [table.passage_id(r) for r in chunk], encode(texts), metas)
+    return len(missing), len(stray)
+
+
+def build(
+    index_dir: Path,
+    version: str,
+    passages: list[Passage],
+    *,
+    store: ArticleStore,
+    article: ArticleLookup,
+    embedder: Embedder,
+    model: Model,
+    reuse: IndexState | None = None,
+) -> IndexState:
+    """Write the table, lexical indexes and paragraph vectors to a fresh folder under `index_dir` (not yet live).
+
+    With `reuse` (the live state) `passages` are new rows appended to it: its table is extended, its
+    lexical indexes get a segment, its paragraph vectors are kept; nothing already indexed is re-read.
+    `model` is the scoring model whose abstention record is kept in meta.json."""
+    files = f"{version}.{int(time.time() * 1000)}"
+    folder = index_dir / files
+    published: dict[str, int] = {}
+    for art in store.get_many(sorted({p.article_id for p in passages})).values():
+        when = art.published or art.ingested_at
+        published[art.id] = int(when.timestamp()) if when else 0
+    texts = [p.text for p in passages]
+    if reuse is None:
+        table, lexical, first_para = PassageTable.build(passages, published), LexicalIndex.build(texts), 0
+    else:
+        table, lexical, first_para = reuse.table.extend(passages, published), reuse.lexical.add(texts), reuse.table.n_paragraphs
+    para_texts = [article(a).text[s:e] for a, s, e in table.paragraph_spans(first_para)]
+    empty = np.zeros((0, embedder.dim), dtype=np.float32)
+    new = embedder.encode(para_texts).astype(np.float32) if para_texts else empty
+    if reuse is None:
+        para_lexical, para_vectors = LexicalIndex.build(para_texts), new
+    else:
+        para_lexical, para_vectors = reuse.para_lexical.add(para_texts), np.vstack([reuse.para_vectors, new]).astype(np.float32)
+    table.save(folder)
+    lexical.save(folder / "lexical")
+    para_lexical.save(folder / "lexical_para")
+    np.save(folder / "paragraphs.npy", para_vectors, allow_pickle=False)
+    meta = {
+        "version": version,
+        "model": embedder.name,
+        "dim": embedder.dim,
+        "passages": len(table),
+        "paragraphs": table.n_paragraphs,
+        "articles": len(table.article_ids),
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "abstain": model.record(),
+    }
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2))
+    return IndexState(version, files, table, lexical, meta, para_lexical, para_vectors)
+
+
+def switch(store: ArticleStore, index_dir: Path, old: IndexState | None, new: IndexState) -> IndexState:
+    """Make `new` live: flip the pointer (read by `load_live`) in one write, then drop `old`'s folder.
+
+    Returns `new`, for the caller to hold as its live state."""
+    store.set_meta(LIVE_KEY, json.dumps({"version": new.version, "files": new.files}))
+    if old is not None and old.files != new.files:
+        shutil.rmtree(index_dir / old.files, ignore_errors=True)
+    return new
+
+
+def drop_leftovers(vectors: VectorStore, index_dir: Path, live: IndexState | None) -> list[str]:
+    """Drop the collections and folders `live` does not name (left by a crash mid-build); says what went."""
+    removed = []
+    for version in vectors.versions():
+        if live is None or version != live.version:
+            vectors.drop(version)
+            removed.append(f"collection {version}")
+    if index_dir.exists():
+        for folder in index_dir.iterdir():
+            if live is None or folder.name != live.files:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(f"folder {folder.name}")
+    return removed
+
+
+def load_live(store: ArticleStore, index_dir: Path, article: ArticleLookup) -> IndexState | None:
+    """The state the live pointer names, loaded from its folder under `index_dir` (None when nothing is live)."""
+    raw = store.get_meta(LIVE_KEY)
+    if not raw:
+        return None
+    live = json.loads(raw)
+    folder = index_dir / live["files"]
+    meta = json.loads((folder / "meta.json").read_text())
+    table = PassageTable.load(folder)
+
+    def sentences() -> list[str]:
+        return [article(table.article_id(r)).text[slice(*table.span(r))] for r in range(len(table))]
+
+    def paras() -> list[str]:
+        return [article(a).text[s:e] for a, s, e in table.paragraph_spans()]
+
+    return IndexState(
+        live["version"],
+        live["files"],
+        table,
+        load_lexical(folder / "lexical", sentences),
+        meta,
+        load_lexical(folder / "lexical_para", paras),
+        np.load(folder / "paragraphs.npy", allow_pickle=False),
+    )
+
+
+def load_lexical(folder: Path, texts: Callable[[], list[str]]) -> LexicalIndex:
+    """Load a lexical index; one in an older format is rebuilt from the passages once and saved in place."""
+    try:
+        return LexicalIndex.load(folder)
+    except ValueError as exc:
+        logger.warning("%s; rebuilding it from the article store", exc)
+        lexical = LexicalIndex.build(texts())
+        shutil.rmtree(folder, ignore_errors=True)
+        lexical.save(folder)
+        return lexical
