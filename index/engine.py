@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from corpus.errors import IndexMismatch, ParleyError
+from corpus.errors import ParleyError
 from corpus.ingest import IngestReport, ingest_articles, ingest_paths
 from corpus.model import Article
 from corpus.store import ArticleStore
@@ -42,7 +42,8 @@ from index.query import QueryAnalyzer
 from index.quotes import Policy, answer, build_quotes
 from index.retrieve import Retriever
 from index.settings import IndexSettings
-from index.timeframe import parse_timeframe
+from index.table import PassageTable
+from index.timeframe import TimeFrame, parse_timeframe
 from index.types import Answer, Passage, Quote
 from index.vectors import VectorStore, make_client_factory
 
@@ -136,7 +137,6 @@ class Engine:
             if state is None:
                 version = new_version()
                 self.vectors.create(version, self.embedder.name, self.embedder.dim)
-                old_rows: list[Passage] = []
             else:
                 version = state.version
                 self.vectors.check_model(version, self.embedder.name, self.embedder.dim)
@@ -295,9 +295,7 @@ class Engine:
         embedder = embedder or self.embedder
         self.vectors.check_model(state.version, embedder.name, embedder.dim)
         frame, rest = parse_timeframe(question, now)
-        if frame.absolute and not self._about_negotiation(question):
-            # "What happened in 1517?" asks when events happened; only news questions ("What did Russia
-            # demand in 2024?") read an absolute date as the publication date
+        if frame.absolute and not self._dates_publication(question, frame, state.table):
             frame, rest = replace(frame, start=None, end=None), question
         where, mask = None, None
         if frame.bounded:
@@ -319,9 +317,16 @@ class Engine:
         ranked = build_quotes(retrieval, state.table, self._article, replace(policy, max_per_article=k), k, float("-inf")) if k else []
         return _with_freshness(ans, self.freshness()), ranked
 
-    def _about_negotiation(self, question: str) -> bool:
+    def _dates_publication(self, question: str, frame: TimeFrame, table: PassageTable) -> bool:
+        """Whether an absolute date in the question ("in 2024", "in March") means when articles were published.
+        A news question about a tracked party's act ("What did Russia demand in 2024?") reads it so, even when
+        nothing was published then (the answer says so). "What happened in 1517?" or "Who was announced as
+        the contractor in November 1962?" ask when something happened: a date with only a party or only an act
+        word counts as a publication date only when articles were published in that time."""
         q = self.analyzer.analyze(question)
-        return bool(q.parties or q.acts)
+        if q.parties and q.acts:
+            return True
+        return bool(q.parties or q.acts) and bool(date_filter(frame, table)[1].any())
 
     def is_verbatim(self, quote: Quote) -> bool:
         art = self.store.get(quote.article_id)
