@@ -230,7 +230,7 @@ def load_live(store: ArticleStore, index_dir: Path, article: ArticleLookup) -> I
         load_lexical(folder / "lexical", sentences),
         meta,
         load_lexical(folder / "lexical_para", paras),
-        np.load(folder / "paragraphs.npy", allow_pickle=False),
+        np.load(folder / "paragraphs.npy", mmap_mode="r", allow_pickle=False),  # paged in as questions touch it
     )
 
 

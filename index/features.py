@@ -41,7 +41,7 @@ def question_type(question: str) -> str:
     return "other"
 
 
-def coverage(query: Query, present: set[str], lexical: LexicalIndex) -> float:
+def coverage(query: Query, present: frozenset[str], lexical: LexicalIndex) -> float:
     """Share of the question's idf-weighted term groups that the passage's stems contain."""
     have = want = 0.0
     for group in query.groups:
@@ -54,8 +54,10 @@ def coverage(query: Query, present: set[str], lexical: LexicalIndex) -> float:
     return have / want if want else 0.0
 
 
-def stems(text: str) -> set[str]:
-    return {stem(w) for w in words(text)}
+@lru_cache(maxsize=8192)
+def stems(text: str) -> frozenset[str]:
+    """Every word's stem (cached: a sentence recurs as a candidate and as a neighbour)."""
+    return frozenset(stem(w) for w in words(text))
 
 
 def cues(qtype: str, text: str) -> tuple[float, float, float]:

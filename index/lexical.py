@@ -52,7 +52,9 @@ def words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower().replace("’", "'")) if w != "s"]
 
 
+@lru_cache(maxsize=1 << 17)
 def stem(word: str) -> str:
+    """Snowball English stem (memoised: feature code stems the same words for every candidate)."""
     return str(_stemmer().stemWord(word))
 
 
@@ -155,6 +157,7 @@ class LexicalIndex:
         self.n_docs = sum(len(s) for s in self.segments)
         self._avgdl = float(sum(int(s.doc_len.sum()) for s in self.segments)) / self.n_docs if self.n_docs else 1.0
         self._offsets = np.cumsum([0] + [len(s) for s in self.segments])
+        self._idf: dict[str, float] = {}  # memo: the index never changes (add returns a new one)
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> LexicalIndex:
@@ -178,10 +181,11 @@ class LexicalIndex:
 
     def idf(self, token: str) -> float:
         """BM25 (Lucene) idf of a stemmed token over the whole corpus (0 when the corpus never uses it)."""
-        df = self.df(token)
-        if not df:
-            return 0.0
-        return float(np.log(1 + (self.n_docs - df + 0.5) / (df + 0.5)))
+        idf = self._idf.get(token)
+        if idf is None:
+            df = self.df(token)
+            idf = self._idf[token] = float(np.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))) if df else 0.0
+        return idf
 
     def scores(self, token: str) -> np.ndarray | None:
         """BM25 contribution of one token to every passage, or None if the token is unknown."""

@@ -143,18 +143,23 @@ class Retriever:
         lex_max = float(lex.max()) or 1.0
         para_lex = group_scores(self.para_lexical, query, self.para_lexical.n_docs)
         para_max = float(para_lex.max()) or 1.0
-        para_cos = self.para_vectors @ qvec if len(self.para_vectors) else np.zeros(0)
+        pids = np.array([int(self.table.cols["pid"][c.row]) for c in cands], dtype=np.int64)
+        known = pids < len(self.para_vectors)
+        # only the candidates' paragraphs: at a million passages the whole matrix product costs more than the rest
+        para_cos = np.zeros(len(cands), dtype=np.float32)
+        if known.any():
+            para_cos[known] = self.para_vectors[pids[known]] @ qvec
         qtype = features.question_type(question)
         base = []
-        for c in cands:
+        for i, c in enumerate(cands):
             text = self.text_of(c.row)
-            pid = int(self.table.cols["pid"][c.row])
+            pid = int(pids[i])
             c.lex = float(lex[c.row])
             present = features.stems(text)
             prev = self.table.neighbour(c.row, -1)
-            with_prev = present | (features.stems(self.text_of(prev)) if prev is not None else set())
+            with_prev = present | features.stems(self.text_of(prev)) if prev is not None else present
             base.append([
-                float(para_cos[pid]) if pid < len(para_cos) else 0.0,
+                float(para_cos[i]),
                 c.cos,
                 c.lex / lex_max,
                 float(para_lex[pid]) / para_max if pid < len(para_lex) else 0.0,
