@@ -74,6 +74,7 @@ class Engine:
         self.vectors = VectorStore(factory, where)
         self._embedder = embedder
         self._scoring: Model | None = scoring
+        self._stale_warned: set[str] = set()  # index versions already warned about a refitted scorer
         self._write = threading.Lock()
         self._article = lru_cache(maxsize=16384)(self._get_article)
         self._state = load_live(self.store, self.index_dir, self._article)
@@ -265,9 +266,22 @@ class Engine:
         return self._scoring
 
     def threshold(self, state: IndexState) -> float:
+        """The abstention threshold: `index.abstain_threshold` if set, else the one stored with the index version.
+        When index/calibration.json has since been refitted for the same embedding model, the stored threshold
+        belongs to another scorer: the current fit's threshold is used and a warning says to reindex."""
         if self.settings.abstain_threshold is not None:
             return self.settings.abstain_threshold
-        return float(state.meta["abstain"]["threshold"])
+        stored = state.meta["abstain"]
+        if stored.get("model") == self.embedder.name:
+            current = self._model()
+            if stored.get("fitted") != current.fitted:
+                if state.version not in self._stale_warned:
+                    self._stale_warned.add(state.version)
+                    logger.warning("index version %s was built with the scorer fitted as %r; index/calibration.json now "
+                                   "holds %r: using its threshold %.3f (run `parley reindex` to store it with the index)",
+                                   state.version, stored.get("fitted"), current.fitted, current.threshold)
+                return current.threshold
+        return float(stored["threshold"])
 
     def ask(self, question: str, *, top: int | None = None, now: datetime | None = None) -> Answer:
         """Quoted, cited passages answering `question`, or an explained abstention."""
