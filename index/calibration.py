@@ -69,7 +69,7 @@ class Model:
     abstain_bias: float
     threshold: float  # abstain when P(answerable) is below this
     fitted: str
-    trees: Trees | None = None  # when fitted, the score is bias + trees (the linear weights are then zero)
+    trees: Trees | None = None  # when fitted, the score is the linear part plus the trees (the shipped blend has both)
 
     def score(self, x: np.ndarray) -> np.ndarray:
         """The learned relevance score (logit units) of each row of the candidate feature matrix."""

@@ -12,8 +12,7 @@ import numpy as np
 from index.lexical import LexicalIndex, stem, stopwords, words
 from index.query import QUESTION_WORDS, SYNONYM_CREDIT, Query
 
-# Answer-bearing evidence (extra(), below): measured with boosted trees but not yet part of NAMES (see
-# docs/retrieval.md, "Measured, not adopted yet").
+# Answer-bearing evidence (extra(), below).
 EXTRA = (
     "coverage_context", "rare_coverage", "bigram", "proximity", "novelty",
     "num_new", "date_new", "person_new", "place_new", "other_new", "unmatched_rare",
@@ -23,6 +22,8 @@ NAMES = (
     "para_cos", "title_cos", "lex", "para_lex", "coverage", "num_cue", "date_cue", "person_cue", "length",
     "para_cos_gap", "title_cos_gap", "lex_gap", "para_lex_gap", "coverage_gap", "lex_rank", "coverage_rank",
     "coverage_with_previous",
+    *EXTRA,
+    "coverage_context_gap", "bigram_gap", "proximity_gap", "rare_coverage_gap",
 )
 _NUMBER = re.compile(r"\d")
 _DATE = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|\d{4})\b")
@@ -76,12 +77,14 @@ def ranks(values: np.ndarray) -> np.ndarray:
 
 
 def matrix(base: Sequence[Sequence[float]]) -> np.ndarray:
-    """Complete the per-candidate base features (first nine names) with gaps to the best candidate and ranks."""
+    """Complete the per-candidate base features (the first nine names, coverage_with_previous, then the
+    extra() values) with gaps to the best candidate and ranks, in the order of NAMES."""
     x = np.asarray(base, dtype=np.float64).reshape(len(base), -1)
-    basic, cov_prev = x[:, :9], x[:, 9:10]
+    basic, cov_prev, ext = x[:, :9], x[:, 9:10], x[:, 10:]
     gaps = basic[:, :5] - basic[:, :5].max(axis=0, keepdims=True)
     rr = np.stack([ranks(basic[:, 2]), ranks(basic[:, 4])], axis=1)
-    return np.hstack([basic, gaps, rr, cov_prev])
+    pick = ext[:, [EXTRA.index(n) for n in ("coverage_context", "bigram", "proximity", "rare_coverage")]]
+    return np.hstack([basic, gaps, rr, cov_prev, ext, pick - pick.max(axis=0, keepdims=True)])
 
 
 # -- answer-bearing evidence ------------------------------------------------------------------------

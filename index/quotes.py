@@ -26,6 +26,10 @@ class Policy:
     top: int = 3
     threshold: float = 0.5  # abstain below this P(answerable); calibrated, see docs/retrieval.md
     margin: float = 1.5  # later quotes must score within this (logit units) of the best one
+    # "More quotes" pages through candidates within two margins of the best, and also through any candidate
+    # whose score still says it answers at least as likely as not (log-odds >= 0): a negotiation question's best
+    # passage can lead by more than two margins while the next ones are good answers too
+    more_floor: float = 0.0
     max_per_article: int = 2
     nearest: int = 2
 
@@ -128,5 +132,6 @@ def answer(
         return Answer(q.text, (), True, reason, text, tuple(nearest))
     floor = best - policy.margin
     quotes = build_quotes(retrieval, table, article_of, policy, policy.top, floor)
-    more = build_quotes(retrieval, table, article_of, policy, policy.top * 4, best - 2 * policy.margin)[len(quotes) :]
+    floor = min(best - 2 * policy.margin, policy.more_floor)
+    more = build_quotes(retrieval, table, article_of, policy, policy.top * 4, floor)[len(quotes) :]
     return Answer(q.text, tuple(quotes), False, more=tuple(more))

@@ -1,6 +1,7 @@
-"""Hybrid retrieval: dense (Chroma) and lexical (BM25) candidates scored by a learned linear model.
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) candidates scored by a learned model (a logistic
+regression blended with boosted trees).
 
-The weights come from index/calibration.json (fitted by bench/calibrate.py on half of a public benchmark and
+The model comes from index/calibration.json (fitted by bench/calibrate.py on half of a public benchmark and
 checked on the other half); the negotiation features (party as agent, act words) are added on top for
 questions that name a tracked party or act.
 """
@@ -150,14 +151,17 @@ class Retriever:
         if known.any():
             para_cos[known] = self.para_vectors[pids[known]] @ qvec
         qtype = features.question_type(question)
+        terms = features.question_terms(question, self.lexical)
         base = []
         for i, c in enumerate(cands):
             text = self.text_of(c.row)
             pid = int(pids[i])
             c.lex = float(lex[c.row])
             present = features.stems(text)
-            prev = self.table.neighbour(c.row, -1)
-            with_prev = present | features.stems(self.text_of(prev)) if prev is not None else present
+            prev, nxt = self.table.neighbour(c.row, -1), self.table.neighbour(c.row, 1)
+            prev_text = self.text_of(prev) if prev is not None else ""
+            next_text = self.text_of(nxt) if nxt is not None else ""
+            with_prev = present | features.stems(prev_text) if prev is not None else present
             base.append([
                 float(para_cos[i]),
                 c.cos,
@@ -167,6 +171,7 @@ class Retriever:
                 *features.cues(qtype, text),
                 min(len(text), 400) / 400,
                 features.coverage(query, with_prev, self.lexical),
+                *features.extra(terms, text, prev_text, next_text),
             ])
             if query.parties:
                 c.asked_party = True

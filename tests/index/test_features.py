@@ -1,4 +1,4 @@
-"""Answer-bearing candidate features (measured, not yet scored) and the boosted-tree scorer's numpy evaluation."""
+"""Answer-bearing candidate features and the boosted-tree scorer's numpy evaluation."""
 
 from __future__ import annotations
 
@@ -52,10 +52,12 @@ def test_context_coverage_and_word_order() -> None:
 
 
 def test_matrix_has_a_column_per_name() -> None:
-    base = [[0.5, 0.4, 1.0, 0.8, 0.6, 0, 0, 1, 0.2, 0.6], [0.3, 0.2, 0.5, 0.4, 0.3, 0, 0, 0, 0.3, 0.3]]
+    base = [[0.5, 0.4, 1.0, 0.8, 0.6, 0, 0, 1, 0.2, 0.6, *[0.1] * len(EXTRA)],
+            [0.3, 0.2, 0.5, 0.4, 0.3, 0, 0, 0, 0.3, 0.3, *[0.2] * len(EXTRA)]]
     x = matrix(base)
     assert x.shape == (2, len(NAMES))
     assert np.isclose(x[1, NAMES.index("coverage_gap")], -0.3)
+    assert np.isclose(x[0, NAMES.index("bigram_gap")], -0.1)
 
 
 def test_trees_evaluate_like_the_exported_structure() -> None:
