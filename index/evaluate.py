@@ -91,6 +91,17 @@ class Report:
         }
 
 
+def merged(*reports: Report) -> Report:
+    """One report over the questions of several (counts and times add up)."""
+    out = Report()
+    for rep in reports:
+        for name in ("n_answerable", "n_unanswerable", "r1", "r3", "r5", "rr10", "answered_r1", "abstained_unanswerable",
+                     "abstained_answerable", "quotes", "verbatim", "seconds"):
+            setattr(out, name, getattr(out, name) + getattr(rep, name))
+        out.misses.extend(rep.misses)
+    return out
+
+
 Ranker = Callable[[str], tuple[Answer, list[Quote]]]
 IsVerbatim = Callable[[Quote], bool]
 
