@@ -107,30 +107,20 @@ def test_time_phrases_filter_by_published_date(tmp_path: Path) -> None:
         assert newest.later_report and sum(q.later_report for q in week.quotes) == 1
 
 
-def test_absolute_dates_in_general_questions_are_event_dates(tmp_path: Path) -> None:
+def test_absolute_dates_are_publication_dates_only_in_news_questions(tmp_path: Path) -> None:
     from datetime import datetime, timezone
 
     engine = build_engine(tmp_path)
     now = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
     # no tracked party or act: "in 2024" says when something happened, not when it was reported
-    general = engine.ask("Where were the prisoners exchanged in 2024?", now=now)
-    assert general.reason != "no_time"
-    news = engine.ask("What did Russia demand in 2024?", now=now)
-    assert news.reason == "no_time"
-
-
-def test_a_date_with_only_a_party_or_an_act_filters_only_when_articles_are_from_then(tmp_path: Path) -> None:
-    from datetime import datetime, timezone
-
-    engine = build_engine(tmp_path)
-    now = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
-    # an act word but no tracked party, and nothing published in 1962: the year is when it happened
-    event = engine.ask("Who announced the prisoner exchange in 1962?", now=now)
-    assert event.reason != "no_time"
-    # a party but no act, in a month the demo articles were published: read as the publication date
+    assert engine.ask("Where were the prisoners exchanged in 2024?", now=now).reason != "no_time"
+    # a party and an act: the publication date, even when nothing was published then
+    assert engine.ask("What did Russia demand in 2024?", now=now).reason == "no_time"
+    # only an act word, and nothing published in 1962: the year is when it happened
+    assert engine.ask("Who announced the prisoner exchange in 1962?", now=now).reason != "no_time"
+    # only a party, in a month the demo articles were published: read as the publication date
     news = engine.ask("Where does Russia stand in November 2026?", now=now)
-    assert news.quotes or news.nearest
     shown = [q for q in (*news.quotes, *news.nearest) if q.published]
     assert shown and all(q.published.year == 2026 and q.published.month == 11 for q in shown)  # type: ignore[union-attr]
-    # the same question about a year with no articles: not a publication date, so no "nothing published" refusal
+    # the same about a year with no articles: not a publication date, so no "nothing published" refusal
     assert engine.ask("Where does Russia stand in 2019?", now=now).reason != "no_time"
