@@ -42,9 +42,10 @@ def translate_message(content: str, *, author_id: int, channel_id: int, bot_user
 
     The conversation ("thread" of the Event) is the Discord thread when the message is in one, else the message
     it replies to (a reply to Parley's answer continues that answer's question), else the message itself. A
-    message in a Discord thread that does not mention Parley is an unaddressed Event (answered only where the
-    channel's `threads` setting is "all"); elsewhere it is None."""
-    if is_bot or author_id == bot_user_id or not (mentioned or is_dm or in_thread):
+    message in a Discord thread, or a reply (with the reply ping turned off), that does not mention Parley is an
+    unaddressed Event: the core answers it only in a conversation Parley answered in, where the channel's
+    `threads` setting is "all". Any other message that does not mention Parley is None."""
+    if is_bot or author_id == bot_user_id or not (mentioned or is_dm or in_thread or reply_to):
         return None
     thread = str(channel_id) if in_thread else str(reply_to or message_id)
     for form in (f"<@{bot_user_id}>", f"<@!{bot_user_id}>"):

@@ -251,6 +251,24 @@ async def test_a_reply_to_an_answer_is_a_follow_up(discord_env: Harness) -> None
     assert "Understood as:" not in description(third)
 
 
+async def test_a_reply_without_the_ping_is_answered_only_with_threads_all(discord_env: Harness) -> None:
+    fake = discord_env.fake
+    await fake.message(f"<@{BOT_USER['id']}> What did the Kremlin demand?")
+    (first,) = await fake.wait_for(f"POST /channels/{CHANNEL_ID}/messages")
+    other = await fake.message("an unrelated remark", mention_bot=False)
+    await fake.message("and Ukraine?", mention_bot=False, reply_to=first["_id"])  # reply ping turned off
+    await asyncio.sleep(0.5)
+    posted = lambda: [b for k, bs in fake.requests.items() if k.startswith(f"POST /channels/{CHANNEL_ID}/messages") for b in bs]  # noqa: E731
+    assert len(posted()) == 1  # default: left alone
+    discord_env.bot.state.set_channel_setting("discord", str(CHANNEL_ID), "threads", "all")
+    await fake.message("and Ukraine?", mention_bot=False, reply_to=other)  # a reply to someone else: still not ours
+    await fake.message("and Ukraine?", mention_bot=False, reply_to=first["_id"])
+    second = (await fake.wait_for(f"POST /channels/{CHANNEL_ID}/messages", 2))[1]
+    assert "Understood as:" in description(second) and "Ukraine" in description(second)
+    await asyncio.sleep(0.5)
+    assert len(posted()) == 2
+
+
 def test_messages_in_a_discord_thread_belong_to_that_thread() -> None:
     from bot.adapters.discord_render import translate_message
 
