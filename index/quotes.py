@@ -25,7 +25,8 @@ _SHORT = 40  # characters; a shorter sentence is quoted with its predecessor
 class Policy:
     top: int = 3
     threshold: float = 0.5  # abstain below this P(answerable); calibrated, see docs/retrieval.md
-    margin: float = 1.5  # later quotes must score within this (logit units) of the best one
+    margin: float = 1.5  # later quotes must score within this (logit units) of the best one,
+    confident: float = 2.0  # or be confident answers themselves (log-odds >= 2, about P >= 0.88)
     # "More quotes" pages through candidates within two margins of the best, and also through any candidate
     # whose score still says it answers at least as likely as not (log-odds >= 0): a negotiation question's best
     # passage can lead by more than two margins while the next ones are good answers too
@@ -130,7 +131,7 @@ def answer(
     if reason:
         nearest = build_quotes(retrieval, table, article_of, policy, policy.nearest, float("-inf"))
         return Answer(q.text, (), True, reason, text, tuple(nearest))
-    floor = best - policy.margin
+    floor = min(best - policy.margin, policy.confident)
     quotes = build_quotes(retrieval, table, article_of, policy, policy.top, floor)
     floor = min(best - 2 * policy.margin, policy.more_floor)
     more = build_quotes(retrieval, table, article_of, policy, policy.top * 4, floor)[len(quotes) :]
