@@ -14,6 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from corpus.errors import ParleyError
 from corpus.ingest import IngestReport, ingest_articles, ingest_paths
 from corpus.model import Article
@@ -42,8 +44,7 @@ from index.query import QueryAnalyzer
 from index.quotes import Policy, answer, build_quotes
 from index.retrieve import Retriever
 from index.settings import IndexSettings
-from index.table import PassageTable
-from index.timeframe import TimeFrame, parse_timeframe
+from index.timeframe import parse_timeframe
 from index.types import Answer, Passage, Quote
 from index.vectors import VectorStore, make_client_factory
 
@@ -309,11 +310,11 @@ class Engine:
         embedder = embedder or self.embedder
         self.vectors.check_model(state.version, embedder.name, embedder.dim)
         frame, rest = parse_timeframe(question, now)
-        if frame.absolute and not self._dates_publication(question, frame, state.table):
-            frame, rest = replace(frame, start=None, end=None), question
         where, mask = None, None
         if frame.bounded:
             where, mask = date_filter(frame, state.table)
+            if frame.absolute and not self._dates_publication(question, mask):
+                frame, rest, where, mask = replace(frame, start=None, end=None), question, None, None
         retrieval = self.retriever(state, embedder).search(rest if frame.bounded else question, where=where, mask=mask)
         known = all(_party_in_corpus(p, state.lexical) for p in retrieval.query.parties)
         policy = Policy(top=top or self.settings.top, threshold=self.threshold(state))
@@ -331,16 +332,17 @@ class Engine:
         ranked = build_quotes(retrieval, state.table, self._article, replace(policy, max_per_article=k), k, float("-inf")) if k else []
         return _with_freshness(ans, self.freshness()), ranked
 
-    def _dates_publication(self, question: str, frame: TimeFrame, table: PassageTable) -> bool:
+    def _dates_publication(self, question: str, published_then: np.ndarray) -> bool:
         """Whether an absolute date in the question ("in 2024", "in March") means when articles were published.
         A news question about a tracked party's act ("What did Russia demand in 2024?") reads it so, even when
         nothing was published then (the answer says so). "What happened in 1517?" or "Who was announced as
         the contractor in November 1962?" ask when something happened: a date with only a party or only an act
-        word counts as a publication date only when articles were published in that time."""
+        word counts as a publication date only when articles were published in that time (`published_then`, the
+        passage rows whose article was)."""
         q = self.analyzer.analyze(question)
         if q.parties and q.acts:
             return True
-        return bool(q.parties or q.acts) and bool(date_filter(frame, table)[1].any())
+        return bool(q.parties or q.acts) and bool(published_then.any())
 
     def is_verbatim(self, quote: Quote) -> bool:
         art = self.store.get(quote.article_id)

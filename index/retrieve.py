@@ -144,7 +144,7 @@ class Retriever:
         lex_max = float(lex.max()) or 1.0
         para_lex = group_scores(self.para_lexical, query, self.para_lexical.n_docs)
         para_max = float(para_lex.max()) or 1.0
-        pids = np.array([int(self.table.cols["pid"][c.row]) for c in cands], dtype=np.int64)
+        pids = self.table.cols["pid"][[c.row for c in cands]].astype(np.int64)
         known = pids < len(self.para_vectors)
         # only the candidates' paragraphs: at a million passages the whole matrix product costs more than the rest
         para_cos = np.zeros(len(cands), dtype=np.float32)
@@ -161,7 +161,7 @@ class Retriever:
             prev, nxt = self.table.neighbour(c.row, -1), self.table.neighbour(c.row, 1)
             prev_text = self.text_of(prev) if prev is not None else ""
             next_text = self.text_of(nxt) if nxt is not None else ""
-            with_prev = present | features.stems(prev_text) if prev is not None else present
+            with_prev = present | features.stems(prev_text)
             base.append([
                 float(para_cos[i]),
                 c.cos,
