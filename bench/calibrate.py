@@ -138,11 +138,12 @@ SCORERS = {"blend": "the mean of a logistic regression and boosted trees", "tree
 LINEAR = 17  # the logistic regression uses the first 17 features (the trees all of NAMES)
 
 
-def fit_scorer(qs: list[dict], scorer: str) -> tuple[np.ndarray, float, list[dict]]:
-    """Weights, bias and exported trees of the relevance scorer fitted on the answerable questions of `qs`."""
+def fit_scorer(qs: list[dict], scorer: str, name: str = "fit") -> tuple[Model, list[dict]]:
+    """The relevance scorer fitted on the answerable questions of `qs` (abstention left neutral), and its trees
+    as exported JSON (empty for `linear`)."""
     X = np.vstack([q["x"] for q in qs if q["answerable"] and len(q["x"])])
     y = np.concatenate([q["y"] for q in qs if q["answerable"] and len(q["x"])])
-    w, b, trees = np.zeros(len(NAMES)), 0.0, []
+    w, b, trees, fitted_trees = np.zeros(len(NAMES)), 0.0, [], None
     share = 0.5 if scorer == "blend" else 1.0
     want = np.zeros(len(X))  # scikit-learn's own scores, to check the export against
     if scorer in ("linear", "blend"):
@@ -155,12 +156,13 @@ def fit_scorer(qs: list[dict], scorer: str) -> tuple[np.ndarray, float, list[dic
         trees = export_trees(gb)
         for tree in trees:  # halve the leaves for the blend: the stored model stays one sum
             tree["value"] = [share * v for v in tree["value"]]
-        b += share * float(gb.decision_function(X[:1])[0]) - float(Trees.from_json(trees).predict(X[:1])[0])
+        fitted_trees = Trees.from_json(trees)
+        b += share * float(gb.decision_function(X[:1])[0]) - float(fitted_trees.predict(X[:1])[0])
         want += share * gb.decision_function(X)
-    ours = Model("check", w, b, {}, 0.0, 0.0, "", Trees.from_json(trees) if trees else None).score(X)
-    drift = float(np.abs(ours - want).max())
+    model = Model(name, w, b, {k: 0.0 for k in ABSTAIN_FEATURES}, 0.0, 0.0, "", fitted_trees)
+    drift = float(np.abs(model.score(X) - want).max())
     assert drift < 1e-4, f"the stored model disagrees with scikit-learn by {drift}"
-    return w, b, trees
+    return model, trees
 
 
 def by_article(qs: list[dict], scorer: str) -> dict[str, float]:
@@ -171,8 +173,7 @@ def by_article(qs: list[dict], scorer: str) -> dict[str, float]:
     folds = []
     for k in (0, 1):
         held = set(names[k::2])
-        w, b, trees = fit_scorer([q for a, q in zip(arts, qs) if a not in held], scorer)
-        model = Model("fold", w, b, {}, 0.0, 0.0, "", Trees.from_json(trees) if trees else None)
+        model, _ = fit_scorer([q for a, q in zip(arts, qs) if a not in held], scorer)
         folds.append(ranking([q for a, q in zip(arts, qs) if a in held], model.score))
     return {k: float(np.mean([f[k] for f in folds])) for k in folds[0]}
 
@@ -200,8 +201,7 @@ def main() -> None:
         if args.cache:
             args.cache.write_bytes(pickle.dumps(qs))
     train, test = qs[0::2], qs[1::2]
-    w, b, trees = fit_scorer(train, args.scorer)
-    fitted = Model(args.model, w, b, {k: 0.0 for k in ABSTAIN_FEATURES}, 0.0, 0.0, "", Trees.from_json(trees) if trees else None)
+    fitted, trees = fit_scorer(train, args.scorer, args.model)
     fit_rank, check_rank = ranking(train, fitted.score), ranking(test, fitted.score)
     E = np.array([evidence(q, fitted.score) for q in train])
     ok = np.array([q["answerable"] for q in train])
@@ -223,8 +223,8 @@ def main() -> None:
     if args.write:
         table = json.loads(CALIBRATION_FILE.read_text()) if CALIBRATION_FILE.exists() else {}
         table[args.model] = {
-            "weights": {n: round(float(v), 6) for n, v in zip(NAMES, w)},
-            "bias": round(b, 6),
+            "weights": {n: round(float(v), 6) for n, v in zip(NAMES, fitted.weights)},
+            "bias": round(fitted.bias, 6),
             **({"trees": trees} if trees else {}),
             "abstain": {"weights": {n: round(float(v), 6) for n, v in zip(ABSTAIN_FEATURES, ab.coef_[0])},
                         "bias": round(float(ab.intercept_[0]), 6), "threshold": round(float(best), 4)},
