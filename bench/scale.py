@@ -37,7 +37,7 @@ from bench.speed import du, latency  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from corpus.ingest import ingest_articles  # noqa: E402
 from corpus.loaders import load_paths, make_article  # noqa: E402
-from index.embedder import SentenceTransformerEmbedder, set_threads  # noqa: E402
+from index.embedder import Embedder, load_embedder, set_threads  # noqa: E402
 from index.engine import Engine  # noqa: E402
 from index.evaluate import load_qa  # noqa: E402
 from index.negotiations import load_tracked  # noqa: E402
@@ -53,7 +53,7 @@ class DerivedEmbedder:
     """Real model for single texts (questions); for batches (passages, paragraphs) a deterministic mix of two
     real embeddings picked by a hash of the text. Named like the real model so the real calibration applies."""
 
-    def __init__(self, real: SentenceTransformerEmbedder, base: np.ndarray):
+    def __init__(self, real: Embedder, base: np.ndarray):
         self.real, self.base = real, base
         self.name, self.dim = real.name, real.dim
 
@@ -97,8 +97,14 @@ def open_engine(data: Path, embedder, server: str = "") -> Engine:
     return Engine(index, data, load_tracked(settings.negotiations_file), embedder=embedder)
 
 
+def configured_embedder() -> Embedder:
+    """The embedder config/parley.toml names (model and backend), as the bot would load it."""
+    settings = load_settings(REPO / "config" / "parley.toml")
+    return load_embedder(settings.index.model, settings.index.batch_size, settings.index.backend)
+
+
 def build(args: argparse.Namespace) -> dict[str, float]:
-    real = SentenceTransformerEmbedder()
+    real = configured_embedder()
     sents = real_sentences()
     base = real.encode(sents[:BASE])
     engine = open_engine(args.data, DerivedEmbedder(real, base))
@@ -123,7 +129,7 @@ def build(args: argparse.Namespace) -> dict[str, float]:
 
 def query(args: argparse.Namespace) -> dict[str, float]:
     set_threads(1)  # as the bot serves (bot/wiring.py)
-    real = SentenceTransformerEmbedder()
+    real = configured_embedder()
     engine = open_engine(args.data, DerivedEmbedder(real, np.zeros((1, real.dim), dtype=np.float32)), args.server_url)
     questions = [i.question for i in load_qa(SHARED / "eval" / "squad-a" / "squad-qa.jsonl")[:200]]
     for q in questions[:5]:

@@ -5,8 +5,10 @@
 Corpus: real sentences from ../shared (squad-a and the seeds), repeated with a per-copy marker word so no two
 articles are identical, grouped into articles of ~12 sentences. The naive baseline is
 `SentenceTransformer.encode` on the plain sentences plus `collection.add`, one batch after another. Parley's
-number is its whole ingest (load, dedup, split, embed "title: sentence" and paragraphs, Chroma, BM25). Model
-load is excluded from both. Latency is the warm `Engine.ask` (p50/p95 over 200 questions), embedded and, with
+number is its whole ingest (load, dedup, split, embed "title: sentence", Chroma, BM25, paragraph vectors) with
+the configured backend (`index.backend`, int8 by default). Model load is excluded from both. A second table
+times the model alone on the same sentences: sentence-transformers as the baseline calls it, and each of
+Parley's backends. Latency is the warm `Engine.ask` (p50/p95 over 200 questions), embedded and, with
 --server, against a `chroma run` started here. RSS is this process's peak.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import statistics
@@ -31,7 +34,7 @@ from chromadb.config import Settings as ChromaSettings  # noqa: E402
 
 from bot.settings import load_settings  # noqa: E402
 from corpus.loaders import load_paths  # noqa: E402
-from index.embedder import SentenceTransformerEmbedder  # noqa: E402
+from index.embedder import SentenceTransformerEmbedder, load_embedder  # noqa: E402
 from index.engine import Engine  # noqa: E402
 from index.evaluate import load_qa  # noqa: E402
 from index.negotiations import load_tracked  # noqa: E402
@@ -74,6 +77,21 @@ def naive(embedder: SentenceTransformerEmbedder, texts: list[str], path: Path) -
     return len(texts) / (time.perf_counter() - t)
 
 
+def model_speeds(plain: SentenceTransformerEmbedder, texts: list[str], batch_size: int) -> list[tuple[str, float, float]]:
+    """(backend, sentences/s, min cosine to the plain model) for the model alone on `texts`, best of two runs."""
+    want = plain._model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+    out = []
+    for name, encode in [("sentence-transformers (torch), as the naive baseline calls it", lambda t: plain._model.encode(t, batch_size=32, normalize_embeddings=True, show_progress_bar=False)),
+                         *[(f"Parley `{b}` backend", load_embedder(plain.name, 32 if b == "torch" else batch_size, b).encode) for b in ("torch", "onnx", "int8")]]:
+        best, got = 0.0, want
+        for _ in range(2):
+            t = time.perf_counter()
+            got = encode(texts)
+            best = max(best, len(texts) / (time.perf_counter() - t))
+        out.append((name, best, float((np.asarray(got) * want).sum(1).min())))
+    return out
+
+
 def latency(engine: Engine, questions: list[str]) -> tuple[float, float]:
     engine.ask(questions[0])
     times = []
@@ -95,14 +113,16 @@ def main() -> None:
     ap.add_argument("--server", action="store_true", help="also measure against a local `chroma run`")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results.md")
     args = ap.parse_args()
-    embedder = SentenceTransformerEmbedder()
+    plain = SentenceTransformerEmbedder()
     questions = [i.question for i in load_qa(SHARED / "eval" / "squad-a" / "squad-qa.jsonl")[:200]]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         texts = write_corpus(root / "corpus", sentences(), args.passages)
-        base = naive(embedder, texts, root / "naive")
+        base = naive(plain, texts, root / "naive")
         settings = load_settings(REPO / "config" / "parley.toml", root / "data")
+        embedder = load_embedder(settings.index.model, settings.index.batch_size, settings.index.backend)
+        models = model_speeds(plain, texts[:2000], settings.index.batch_size)
         engine = Engine(settings.index, root / "data", load_tracked(settings.negotiations_file), embedder=embedder)
         t = time.perf_counter()
         engine.ingest([root / "corpus"])
@@ -125,6 +145,10 @@ def main() -> None:
              "|---|---|---|---|---|---|---|---|---|"]
     for mode, p50, p95 in rows:
         lines.append(f"| {args.passages} | {base:.0f} | {mine:.0f} | {mine / base:.2f} | {mode} | {p50:.0f} | {p95:.0f} | {rss:.0f} | {size:.0f} |")
+    lines += ["", f"The model alone, {len(texts[:2000])} of the same sentences, best of two runs (Parley's batch size "
+              f"{settings.index.batch_size}, sessions on {os.cpu_count()} cores):", "",
+              "| how | sentences/s | ratio | min cosine to the plain model |", "|---|---|---|---|"]
+    lines += [f"| {name} | {r:.0f} | {r / models[0][1]:.2f} | {c:.4f} |" for name, r, c in models]
     section = "\n".join(lines) + "\n"
     write_section(args.out, "## Speed and size", section)
     print(section)

@@ -273,8 +273,8 @@ class Engine:
         if self.settings.abstain_threshold is not None:
             return self.settings.abstain_threshold
         stored = state.meta["abstain"]
-        if stored.get("model") == self.embedder.name:
-            current = self._model()
+        current = self._model()
+        if stored.get("model") == current.name:
             if stored.get("fitted") != current.fitted:
                 if state.version not in self._stale_warned:
                     self._stale_warned.add(state.version)
