@@ -14,11 +14,18 @@ _PARA = re.compile(r"\n\s*\n|\n")
 # Splits pysbd leaves joined when a paragraph has no blank line between sentences and
 # a closing quote is followed by a capital: “... president!” Trump wrote.
 _MIN_CHARS = 2
+# pysbd compiles hundreds of regexes per call, some built from the text, more than Python's regex cache keeps
+# (512): each call recompiled its fixed patterns, two thirds of the splitting time. The cache size is a module
+# global that re reads on every compile; a larger one keeps them (same sentences, splitting ~2x faster).
+if getattr(re, "_MAXCACHE", 0) < 4096:
+    re._MAXCACHE = 4096  # type: ignore[attr-defined]
 
 
 @lru_cache(maxsize=1)
 def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+    # char_span=False: pysbd's spans search the paragraph with one new regex per sentence, which also pushes
+    # its own patterns out of Python's regex cache; finding each piece after the last is exact and was ~3x faster
+    return pysbd.Segmenter(language="en", clean=False, char_span=False)
 
 
 def paragraphs(text: str) -> list[tuple[int, int]]:
@@ -34,14 +41,13 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
 def split_sentences(text: str, base: int = 0) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences of one paragraph, trimmed of surrounding space."""
     spans: list[tuple[int, int]] = []
-    for span in _segmenter().segment(text):
-        start, end = span.start, span.end
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if end <= start:
+    pos = 0
+    for piece in _segmenter().segment(text):
+        core = piece.strip()
+        start = text.find(core, pos) if core else -1
+        if start < 0:  # empty, or not the paragraph's own text (never seen with clean=False): nothing to quote
             continue
+        end = pos = start + len(core)
         if spans and spans[-1][1] == start and not text[start - 1].isspace():
             # a boundary with no space after it ("<!channel>", "Yahoo!Inc") is not a sentence end
             spans[-1] = (spans[-1][0], end)
