@@ -114,8 +114,8 @@ class Retriever:
         qvec = self.embedder.encode([question])[0]
         cands: dict[int, Candidate] = {}
         for hit in self.vectors.query(self.version, qvec, self.k, where):
-            row = int(hit.metadata.get("row", -1))
-            if 0 <= row < n and self.table.passage_id(row) == hit.id:
+            row = self.table.row_of(hit.id)
+            if row is not None:  # a vector the table lacks (left by a crash) is skipped
                 cands.setdefault(row, Candidate(row)).cos = hit.similarity
                 cands[row].sources.add("dense")
         lex = group_scores(self.lexical, query, n)

@@ -21,7 +21,10 @@ class PassageTable:
         self.article_ids = article_ids
         self.cols = cols
         self._art_row = {a: i for i, a in enumerate(article_ids)}
-        self._id_row: dict[str, int] | None = None
+        art = cols["art"]
+        # rows are grouped by article (build and extend append whole articles), so an article's rows are found by
+        # bisection; a table that is not (none is built so) is searched row by row
+        self._grouped = bool(len(art) < 2 or (art[1:] >= art[:-1]).all())
 
     @classmethod
     def build(cls, passages: Iterable[Passage], published: dict[str, int] | None = None) -> PassageTable:
@@ -59,9 +62,21 @@ class PassageTable:
         return f"{self.article_id(row)}:{int(self.cols['seq'][row])}"
 
     def row_of(self, passage_id: str) -> int | None:
-        if self._id_row is None:
-            self._id_row = {self.passage_id(r): r for r in range(len(self))}
-        return self._id_row.get(passage_id)
+        """The row of passage id "<article id>:<seq>" (None when the table lacks it); no id map is kept, which
+        at a million passages would cost more memory than the table."""
+        article_id, _, seq = passage_id.rpartition(":")
+        art = self._art_row.get(article_id)
+        if art is None or not seq.isdigit():
+            return None
+        if self._grouped:
+            lo, hi = (int(i) for i in np.searchsorted(self.cols["art"], [art, art + 1]))
+        else:
+            lo, hi = 0, len(self)
+        n = int(seq)
+        if lo + n < hi and self.cols["seq"][lo + n] == n and self.cols["art"][lo + n] == art:  # seq counts from 0
+            return lo + n
+        found = np.flatnonzero((self.cols["seq"][lo:hi] == n) & (self.cols["art"][lo:hi] == art))
+        return lo + int(found[0]) if len(found) else None
 
     def span(self, row: int) -> tuple[int, int]:
         return int(self.cols["start"][row]), int(self.cols["end"][row])
