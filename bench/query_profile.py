@@ -37,6 +37,9 @@ def parse() -> argparse.Namespace:
     ap.add_argument("--warmup", type=int, default=5, help="questions asked before timing (not among the timed ones)")
     ap.add_argument("--qa", type=Path, default=QA)
     ap.add_argument("--embed", choices=["live", "cached"], default="live", help="embed questions while timing, or before")
+    ap.add_argument("--cold-articles", action="store_true",
+                    help="empty the engine's article cache before each question (untimed), as a million passages' "
+                         "83k articles mostly miss it")
     ap.add_argument("--profile", type=int, default=0, metavar="K", help="print cProfile's top K functions by own time")
     ap.add_argument("--sort", default="tottime", help="cProfile sort key (tottime, cumulative, ...)")
     ap.add_argument("--dump", type=Path, help="pickle each question's ranked candidates and answer here")
@@ -143,6 +146,8 @@ def main() -> None:
     times, dump = [], {}
     for q in questions:
         seen.clear()
+        if args.cold_articles:
+            engine._article.cache_clear()
         if prof:
             prof.enable()
         t = time.perf_counter()
@@ -152,7 +157,7 @@ def main() -> None:
             prof.disable()
         dump[q] = record(seen[0], ans)
     arr = np.asarray(times)
-    print(f"{len(times)} questions, {len(engine._state.table) if engine._state else 0} passages, embed={args.embed}: "
+    print(f"{len(times)} questions, {len(engine._state.table) if engine._state else 0} passages, embed={args.embed}{', cold articles' if args.cold_articles else ''}: "
           f"p50 {np.percentile(arr, 50):.1f} ms, p95 {np.percentile(arr, 95):.1f} ms, mean {arr.mean():.1f} ms")
     if prof:
         stats = pstats.Stats(prof)

@@ -89,6 +89,14 @@ class PassageTable:
                 return other
         return None
 
+    def neighbours(self, rows: np.ndarray, step: int) -> np.ndarray:
+        """`neighbour` for many rows at once: the row `step` sentences away in the same paragraph, else -1."""
+        other = rows + step
+        inside = (other >= 0) & (other < len(self))
+        near = np.where(inside, other, rows)
+        same = inside & (self.cols["art"][near] == self.cols["art"][rows]) & (self.cols["para"][near] == self.cols["para"][rows])
+        return np.where(same, other, -1)
+
     def rows_of_article(self, article_id: str) -> np.ndarray:
         idx = self._art_row.get(article_id)
         if idx is None:
