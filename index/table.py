@@ -21,10 +21,7 @@ class PassageTable:
         self.article_ids = article_ids
         self.cols = cols
         self._art_row = {a: i for i, a in enumerate(article_ids)}
-        art = cols["art"]
-        # rows are grouped by article (build and extend append whole articles), so an article's rows are found by
-        # bisection; a table that is not (none is built so) is searched row by row
-        self._grouped = bool(len(art) < 2 or (art[1:] >= art[:-1]).all())
+        self._first_rows: np.ndarray | None = None  # made on first use by row_of
 
     @classmethod
     def build(cls, passages: Iterable[Passage], published: dict[str, int] | None = None) -> PassageTable:
@@ -68,15 +65,23 @@ class PassageTable:
         art = self._art_row.get(article_id)
         if art is None or not seq.isdigit():
             return None
-        if self._grouped:
-            lo, hi = (int(i) for i in np.searchsorted(self.cols["art"], [art, art + 1]))
-        else:
-            lo, hi = 0, len(self)
+        lo, hi = self._article_rows(art)
         n = int(seq)
         if lo + n < hi and self.cols["seq"][lo + n] == n and self.cols["art"][lo + n] == art:  # seq counts from 0
             return lo + n
         found = np.flatnonzero((self.cols["seq"][lo:hi] == n) & (self.cols["art"][lo:hi] == art))
         return lo + int(found[0]) if len(found) else None
+
+    def _article_rows(self, art: int) -> tuple[int, int]:
+        """Bounds of the rows of article number `art`: its own rows when the table is grouped by article, as build
+        and extend make it (whole articles appended in order), else every row."""
+        if self._first_rows is None:
+            col = self.cols["art"]
+            grouped = len(col) < 2 or bool((col[1:] >= col[:-1]).all())
+            self._first_rows = np.searchsorted(col, np.arange(len(self.article_ids) + 1)) if grouped else np.zeros(0, dtype=np.int64)
+        if not len(self._first_rows):
+            return 0, len(self)
+        return int(self._first_rows[art]), int(self._first_rows[art + 1])
 
     def span(self, row: int) -> tuple[int, int]:
         return int(self.cols["start"][row]), int(self.cols["end"][row])
