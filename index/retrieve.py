@@ -151,35 +151,34 @@ class Retriever:
             para_cos[known] = self.para_vectors[pids[known]] @ qvec
         qtype = features.question_type(question)
         terms = features.question_terms(question, self.lexical)
+        cover = features.Coverage.of(query, self.lexical)
         rows = np.array([c.row for c in cands], dtype=np.int64)
         prev, nxt = self.table.neighbours(rows, -1), self.table.neighbours(rows, 1)
         before = self.table.neighbours(rows, -2) if query.parties else prev  # party_feature's context: 2 sentences
-        text = self.texts(r for r in np.concatenate([rows, prev, nxt, before]).tolist() if r >= 0)
-        text[-1] = ""  # no neighbour
+        texts = self.texts(r for r in np.concatenate([rows, prev, nxt, before]).tolist() if r >= 0)
+        sent = {row: features.sentence(text) for row, text in texts.items()}
+        sent[-1] = features.sentence("")  # no neighbour
         base = []
         for i, c in enumerate(cands):
-            sentence = text[c.row]
+            s, s_prev, s_next = sent[c.row], sent[int(prev[i])], sent[int(nxt[i])]
             pid = int(pids[i])
             c.lex = float(lex[c.row])
-            present = features.stems(sentence)
-            prev_text, next_text = text[int(prev[i])], text[int(nxt[i])]
-            with_prev = present | features.stems(prev_text)
             base.append([
                 float(para_cos[i]),
                 c.cos,
                 c.lex / lex_max,
                 float(para_lex[pid]) / para_max if pid < len(para_lex) else 0.0,
-                features.coverage(query, present, self.lexical),
-                *features.cues(qtype, sentence),
-                min(len(sentence), 400) / 400,
-                features.coverage(query, with_prev, self.lexical),
-                *features.extra(terms, sentence, prev_text, next_text),
+                cover.share(s.stems),
+                *features.cues(qtype, s.text),
+                min(len(s.text), 400) / 400,
+                cover.share(s.stems | s_prev.stems),
+                *features.extra_of(terms, s, s_prev, s_next),
             ])
             if query.parties:
                 c.asked_party = True
-                context = " ".join(text[int(r)] for r in (prev[i], before[i]) if r >= 0)
-                c.party = party_feature(query, sentence, context)
-            c.act = 1.0 if query.act_in(sentence) else 0.0
+                context = " ".join(sent[int(r)].text for r in (prev[i], before[i]) if r >= 0)
+                c.party = party_feature(query, s.text, context)
+            c.act = 1.0 if query.act_in(s.text, s.stems) else 0.0
         x = features.matrix(base)
         scores = self.model.score(x)
         # Only a negotiation question ("what did <party> <act>") gets the party and act bonuses: a general
