@@ -83,9 +83,9 @@ class Sentence:
 @lru_cache(maxsize=8192)
 def sentence(text: str) -> Sentence:
     ws = words(text)
-    all_stems = [stem(w) for w in ws]
+    all_stems = list(map(stem, ws))
     stops = _content_stops()
-    content = tuple(s for w, s in zip(ws, all_stems) if w not in stops)
+    content = tuple([s for w, s in zip(ws, all_stems) if w not in stops])
     return Sentence(text, frozenset(all_stems), content, frozenset(content))
 
 
@@ -227,7 +227,7 @@ def extra_of(q: QuestionTerms, s: Sentence, previous: Sentence, following: Sente
     cov_context = sum(v for t, v in q.idf.items() if t in around) / q.idf_total
     rare_cov = sum(q.idf[t] for t in q.rare if t in s_set) / q.rare_total if q.idf else 0.0
     bigram = len(q.bigrams.intersection(zip(s_seq, s_seq[1:]))) / len(q.bigrams) if q.bigrams else 0.0
-    novelty = sum(1 for t in s_seq if t not in q.stems) / max(len(s_seq), 1)
+    novelty = (len(s_seq) - sum(map(q.stems.__contains__, s_seq))) / max(len(s_seq), 1)
     qtype = q.qtype
     # the regular expressions only for the question type that reads them
     number = qtype in ("num", "other") and any(m.group(0).lower() not in q.low for m in _COUNT.finditer(text))

@@ -156,7 +156,7 @@ class Retriever:
         prev, nxt = self.table.neighbours(rows, -1), self.table.neighbours(rows, 1)
         before = self.table.neighbours(rows, -2) if query.parties else prev  # party_feature's context: 2 sentences
         texts = self.texts(r for r in np.concatenate([rows, prev, nxt, before]).tolist() if r >= 0)
-        sent = {row: features.sentence(text) for row, text in texts.items()}
+        sent = {r: features.sentence(texts[r]) for r in np.concatenate([rows, prev, nxt]).tolist() if r >= 0}
         sent[-1] = features.sentence("")  # no neighbour
         base = []
         for i, c in enumerate(cands):
@@ -176,7 +176,7 @@ class Retriever:
             ])
             if query.parties:
                 c.asked_party = True
-                context = " ".join(sent[int(r)].text for r in (prev[i], before[i]) if r >= 0)
+                context = " ".join(texts[int(r)] for r in (prev[i], before[i]) if r >= 0)
                 c.party = party_feature(query, s.text, context)
             c.act = 1.0 if query.act_in(s.text, s.stems) else 0.0
         x = features.matrix(base)
