@@ -160,7 +160,7 @@ class Retriever:
         sent[-1] = features.sentence("")  # no neighbour
         base = []
         for i, c in enumerate(cands):
-            s, s_prev, s_next = sent[c.row], sent[int(prev[i])], sent[int(nxt[i])]
+            own, s_prev, s_next = sent[c.row], sent[int(prev[i])], sent[int(nxt[i])]
             pid = int(pids[i])
             c.lex = float(lex[c.row])
             base.append([
@@ -168,17 +168,17 @@ class Retriever:
                 c.cos,
                 c.lex / lex_max,
                 float(para_lex[pid]) / para_max if pid < len(para_lex) else 0.0,
-                cover.share(s.stems),
-                *features.cues(qtype, s.text),
-                min(len(s.text), 400) / 400,
-                cover.share(s.stems | s_prev.stems),
-                *features.extra_of(terms, s, s_prev, s_next),
+                cover.share(own.stems),
+                *features.cues(qtype, own.text),
+                min(len(own.text), 400) / 400,
+                cover.share(own.stems | s_prev.stems),
+                *features.extra_of(terms, own, s_prev, s_next),
             ])
             if query.parties:
                 c.asked_party = True
                 context = " ".join(texts[int(r)] for r in (prev[i], before[i]) if r >= 0)
-                c.party = party_feature(query, s.text, context)
-            c.act = 1.0 if query.act_in(s.text, s.stems) else 0.0
+                c.party = party_feature(query, own.text, context)
+            c.act = 1.0 if query.act_in(own.text, own.stems) else 0.0
         x = features.matrix(base)
         scores = self.model.score(x)
         # Only a negotiation question ("what did <party> <act>") gets the party and act bonuses: a general
