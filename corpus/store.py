@@ -82,12 +82,23 @@ class ArticleStore:
             return cur.rowcount > 0
 
     def copies(self, article_id: str) -> list[Citation]:
-        rows = self._q("SELECT title, source, url, published FROM copies WHERE article_id=? ORDER BY rowid", (article_id,))
-        return [Citation(t, s, u, _dt(p)) for t, s, u, p in rows]
+        return self.copies_of([article_id]).get(article_id, [])
 
-    def _article(self, row: tuple[Any, ...]) -> Article:
+    def copies_of(self, article_ids: list[str]) -> dict[str, list[Citation]]:
+        """The syndicated copies' citations of each article that has any (one query for up to 500 ids)."""
+        out: dict[str, list[Citation]] = {}
+        for i in range(0, len(article_ids), 500):
+            chunk = article_ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT article_id, title, source, url, published FROM copies WHERE article_id IN ({marks}) ORDER BY rowid"
+            for a, t, s, u, p in self._q(sql, tuple(chunk)):
+                out.setdefault(a, []).append(Citation(t, s, u, _dt(p)))
+        return out
+
+    def _article(self, row: tuple[Any, ...], copies: list[Citation] | None = None) -> Article:
         id_, title, text, source, url, published, negs, ingested = row
-        return Article(id_, title, text, source, url, _dt(published), tuple(json.loads(negs)), _dt(ingested), tuple(self.copies(id_)))
+        also = tuple(self.copies(id_) if copies is None else copies)
+        return Article(id_, title, text, source, url, _dt(published), tuple(json.loads(negs)), _dt(ingested), also)
 
     def get(self, article_id: str) -> Article | None:
         rows = self._q(f"SELECT {_COLS} FROM articles WHERE id=?", (article_id,))
@@ -98,8 +109,10 @@ class ArticleStore:
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            for row in self._q(f"SELECT {_COLS} FROM articles WHERE id IN ({marks})", tuple(chunk)):
-                art = self._article(row)
+            rows = self._q(f"SELECT {_COLS} FROM articles WHERE id IN ({marks})", tuple(chunk))
+            copies = self.copies_of([r[0] for r in rows])
+            for row in rows:
+                art = self._article(row, copies.get(row[0], []))
                 out[art.id] = art
         return out
 
@@ -110,8 +123,9 @@ class ArticleStore:
             rows = self._q(f"SELECT {_COLS}, seq FROM articles WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch))
             if not rows:
                 return
+            copies = self.copies_of([r[0] for r in rows])
             for row in rows:
-                yield self._article(row[:-1])
+                yield self._article(row[:-1], copies.get(row[0], []))
             last = rows[-1][-1]
 
     def set_signature(self, article_id: str, signature: bytes) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +34,30 @@ class Trees:
     depth: int
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        n_trees = self.feature.shape[0]
-        node = np.zeros((n_trees, len(x)), dtype=np.int64)
-        t = np.arange(n_trees)[:, None]
-        rows = np.arange(len(x))[None, :]
+        """The sum of the trees' leaf values for each row of x: every tree walked one level at a time for all rows
+        at once, through flat arrays (one gather per array and level)."""
+        feature, threshold, children, value = self._flat
+        n_trees, width = self.feature.shape
+        n = len(x)
+        xs = np.ascontiguousarray(x.T).ravel()  # x[row, f] is xs[f * n + row]
+        rows = np.arange(n)
+        node = np.repeat(np.arange(n_trees) * width, n).reshape(n_trees, n)  # every tree's root, per row
         for _ in range(self.depth):
-            f = self.feature[t, node]
-            leaf = f < 0
-            go_left = x[rows, np.maximum(f, 0)] <= self.threshold[t, node]
-            node = np.where(leaf, node, np.where(go_left, self.left[t, node], self.right[t, node]))
-        return np.asarray(self.value[t, node].sum(axis=0), dtype=np.float64)
+            go_right = ~(xs[feature[node] * n + rows] <= threshold[node])
+            node = children[2 * node + go_right]
+        return np.asarray(value[node].sum(axis=0), dtype=np.float64)
+
+    @cached_property
+    def _flat(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(feature, threshold, children, value) over all trees' nodes numbered tree × width + node. A leaf reads
+        feature 0 and is its own left and right child, so a walk that reached it stays there; children holds
+        node n's left child at 2n and its right child at 2n + 1."""
+        n_trees, width = self.feature.shape
+        ids = np.arange(n_trees * width).reshape(n_trees, width)
+        first = ids[:, :1]
+        leaf = self.feature < 0
+        children = np.stack([np.where(leaf, ids, first + self.left), np.where(leaf, ids, first + self.right)], axis=-1)
+        return np.maximum(self.feature, 0).ravel(), self.threshold.ravel(), children.ravel(), self.value.ravel()
 
     @classmethod
     def from_json(cls, raw: list[dict[str, Any]]) -> Trees:

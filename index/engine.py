@@ -10,7 +10,6 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from index.build import (
     resync,
     switch,
 )
+from index.articles import ArticleCache, passage_texts
 from index.calibration import Model, load_model
 from index.dates import date_filter, mark_dates
 from index.digest import Digest, build_digest
@@ -77,15 +77,9 @@ class Engine:
         self._scoring: Model | None = scoring
         self._stale_warned: set[str] = set()  # index versions already warned about a refitted scorer
         self._write = threading.Lock()
-        self._article = lru_cache(maxsize=16384)(self._get_article)
+        self._article = ArticleCache(self.store)
         self._state = load_live(self.store, self.index_dir, self._article)
         self.last_gate: GateReport | None = None  # the quality gate's comparison from the last reindex
-
-    def _get_article(self, article_id: str) -> Article:
-        art = self.store.get(article_id)
-        if art is None:  # the index names an article the store lacks: `parley stats` reports it
-            raise ParleyError(f"article {article_id} is in the index but not in the article store; run `parley reindex`")
-        return art
 
     # -- set-up -------------------------------------------------------------------------------------
     @property
@@ -237,15 +231,6 @@ class Engine:
     def retriever(self, state: IndexState, embedder: Embedder | None = None) -> Retriever:
         """Retrieval over `state`; `embedder` (default: the configured one) must be the model it was built with."""
         embedder = embedder or self.embedder
-        def text_of(row: int) -> str:
-            start, end = state.table.span(row)
-            return self._article(state.table.article_id(row)).text[start:end]
-
-        def context_of(row: int) -> str:
-            art = self._article(state.table.article_id(row))
-            rows = [r for r in (state.table.neighbour(row, -1), state.table.neighbour(row, -2)) if r is not None]
-            return " ".join(art.text[slice(*state.table.span(r))] for r in rows)
-
         return Retriever(
             table=state.table,
             lexical=state.lexical,
@@ -255,8 +240,7 @@ class Engine:
             version=state.version,
             embedder=embedder,
             analyzer=self.analyzer,
-            text_of=text_of,
-            context_of=context_of,
+            texts=lambda rows: passage_texts(state.table, self._article, rows),
             model=self._model() if embedder is self.embedder else load_model(embedder.name),
             candidates=self.settings.candidates,
         )

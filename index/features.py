@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -42,23 +42,56 @@ def question_type(question: str) -> str:
     return "other"
 
 
-def coverage(query: Query, present: frozenset[str], lexical: LexicalIndex) -> float:
-    """Share of the question's idf-weighted term groups that the passage's stems contain."""
-    have = want = 0.0
-    for group in query.groups:
-        idf = max((lexical.idf(a) for a in group.alternatives), default=0.0) or 1.0
-        want += group.weight * idf
-        if present.intersection(group.primary or group.alternatives):
-            have += group.weight * idf
-        elif present.intersection(group.alternatives):
-            have += group.weight * idf * SYNONYM_CREDIT
-    return have / want if want else 0.0
+@dataclass(frozen=True)
+class Coverage:
+    """The question's term groups with their idf weights, computed once per question."""
+
+    groups: tuple[tuple[float, frozenset[str], frozenset[str]], ...]  # (weight × idf, own stems, all alternatives)
+    want: float
+
+    @classmethod
+    def of(cls, query: Query, lexical: LexicalIndex) -> Coverage:
+        groups, want = [], 0.0
+        for group in query.groups:
+            idf = max((lexical.idf(a) for a in group.alternatives), default=0.0) or 1.0
+            want += group.weight * idf
+            groups.append((group.weight * idf, frozenset(group.primary or group.alternatives), frozenset(group.alternatives)))
+        return cls(tuple(groups), want)
+
+    def share(self, present: frozenset[str]) -> float:
+        """Share of the question's idf-weighted term groups that the passage's stems contain."""
+        have = 0.0
+        for weight, own, alternatives in self.groups:
+            if not present.isdisjoint(own):
+                have += weight
+            elif not present.isdisjoint(alternatives):
+                have += weight * SYNONYM_CREDIT
+        return have / self.want if self.want else 0.0
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A passage's words as the features read them, tokenised once (a sentence recurs as a candidate and as
+    its neighbours' neighbour)."""
+
+    text: str
+    stems: frozenset[str]  # every word's stem
+    content: tuple[str, ...]  # the stems in order, without stopwords and question words
+    content_set: frozenset[str]
 
 
 @lru_cache(maxsize=8192)
-def stems(text: str) -> frozenset[str]:
-    """Every word's stem (cached: a sentence recurs as a candidate and as a neighbour)."""
-    return frozenset(stem(w) for w in words(text))
+def sentence(text: str) -> Sentence:
+    ws = words(text)
+    all_stems = list(map(stem, ws))
+    stops = _content_stops()
+    content = tuple([s for w, s in zip(ws, all_stems) if w not in stops])
+    return Sentence(text, frozenset(all_stems), content, frozenset(content))
+
+
+@lru_cache(maxsize=1)
+def _content_stops() -> frozenset[str]:
+    return stopwords() | QUESTION_WORDS
 
 
 def cues(qtype: str, text: str) -> tuple[float, float, float]:
@@ -116,13 +149,6 @@ def answer_type(question: str) -> str:
     return "other"
 
 
-@lru_cache(maxsize=8192)
-def content_stems(text: str) -> tuple[str, ...]:
-    """The text's stems in order, without stopwords and question words (cached: neighbours recur)."""
-    stops = stopwords() | QUESTION_WORDS
-    return tuple(stem(w) for w in words(text) if w not in stops)
-
-
 @dataclass(frozen=True)
 class QuestionTerms:
     """What extra() needs from the question, computed once per question."""
@@ -134,15 +160,21 @@ class QuestionTerms:
     idf: dict[str, float]
     rare: frozenset[str]  # content stems at or above the question's median idf
     bigrams: frozenset[tuple[str, str]]
+    # sums and maxima of the idf above, the same for every candidate
+    idf_total: float
+    rare_total: float
+    idf_max: float
 
 
 def question_terms(question: str, lexical: LexicalIndex) -> QuestionTerms:
-    seq = content_stems(question)
+    seq = sentence(question).content
     idf = {s: lexical.idf(s) or 1.0 for s in set(seq)}
     median = float(np.median(list(idf.values()))) if idf else 0.0
+    rare = frozenset(s for s, v in idf.items() if v >= median)
     return QuestionTerms(
         answer_type(question), question.lower(), seq, frozenset(stem(w) for w in words(question)), idf,
-        frozenset(s for s, v in idf.items() if v >= median), frozenset(zip(seq, seq[1:])),
+        rare, frozenset(zip(seq, seq[1:])),
+        sum(idf.values()) or 1.0, sum(idf[s] for s in rare) or 1.0, max(idf.values(), default=1.0) or 1.0,
     )
 
 
@@ -151,13 +183,20 @@ def _names_not_in(text: str, question_stems: frozenset[str]) -> bool:
     for m in _CAPITALISED.finditer(text):
         if m.start() == 0:
             continue
-        ws = words(m.group(0).replace("’", "'"))
-        if ws and ws[0] not in stopwords() and not any(stem(w) in question_stems for w in ws):
+        stems = _name_stems(m.group(0))
+        if stems is not None and question_stems.isdisjoint(stems):
             return True
     return False
 
 
-def proximity(question: set[str], sentence: list[str]) -> float:
+@lru_cache(maxsize=1 << 16)
+def _name_stems(name: str) -> tuple[str, ...] | None:
+    """The stems of a capitalised word's parts, or None when it is empty or starts with a stopword."""
+    ws = words(name.replace("’", "'"))
+    return tuple(stem(w) for w in ws) if ws and ws[0] not in stopwords() else None
+
+
+def proximity(question: Set[str], sentence: Sequence[str]) -> float:
     """Distinct question stems in the sentence over the length of the shortest window holding them all
     (0 with fewer than two)."""
     pos = [i for i, s in enumerate(sentence) if s in question]
@@ -178,21 +217,25 @@ def proximity(question: set[str], sentence: list[str]) -> float:
 
 def extra(q: QuestionTerms, text: str, previous: str, following: str) -> list[float]:
     """The EXTRA features of one candidate sentence, given its neighbours in the paragraph ("" when none)."""
-    s_seq = content_stems(text)
-    s_set = set(s_seq)
-    around = s_set.union(content_stems(previous), content_stems(following))
-    total = sum(q.idf.values()) or 1.0
-    cov_context = sum(v for s, v in q.idf.items() if s in around) / total
-    rare_cov = sum(q.idf[s] for s in q.rare if s in s_set) / (sum(q.idf[s] for s in q.rare) or 1.0) if q.idf else 0.0
+    return extra_of(q, sentence(text), sentence(previous), sentence(following))
+
+
+def extra_of(q: QuestionTerms, s: Sentence, previous: Sentence, following: Sentence) -> list[float]:
+    """extra() over sentences already tokenised."""
+    text, s_seq, s_set = s.text, s.content, s.content_set
+    around = s_set.union(previous.content_set, following.content_set)
+    cov_context = sum(v for t, v in q.idf.items() if t in around) / q.idf_total
+    rare_cov = sum(q.idf[t] for t in q.rare if t in s_set) / q.rare_total if q.idf else 0.0
     bigram = len(q.bigrams.intersection(zip(s_seq, s_seq[1:]))) / len(q.bigrams) if q.bigrams else 0.0
-    novelty = sum(1 for s in s_seq if s not in q.stems) / max(len(s_seq), 1)
-    number = any(m.group(0).lower() not in q.low for m in _COUNT.finditer(text))
-    when = any(m.group(0).lower() not in q.low for m in _WHEN.finditer(text))
-    name = _names_not_in(text, q.stems)
-    unmatched = max((v for s, v in q.idf.items() if s not in s_set), default=0.0) / (max(q.idf.values(), default=1.0) or 1.0)
+    novelty = (len(s_seq) - sum(map(q.stems.__contains__, s_seq))) / max(len(s_seq), 1)
     qtype = q.qtype
+    # the regular expressions only for the question type that reads them
+    number = qtype in ("num", "other") and any(m.group(0).lower() not in q.low for m in _COUNT.finditer(text))
+    when = qtype == "date" and any(m.group(0).lower() not in q.low for m in _WHEN.finditer(text))
+    name = qtype in ("person", "place", "other") and _names_not_in(text, q.stems)
+    unmatched = max((v for t, v in q.idf.items() if t not in s_set), default=0.0) / q.idf_max
     return [
-        cov_context, rare_cov, bigram, proximity(set(q.idf), list(s_seq)), novelty,
+        cov_context, rare_cov, bigram, proximity(q.idf.keys(), s_seq), novelty,
         float(qtype == "num" and number), float(qtype == "date" and when), float(qtype == "person" and name),
         float(qtype == "place" and name), float(qtype == "other" and (name or number)), unmatched,
     ]

@@ -37,11 +37,14 @@ class Query:
     act_stems: frozenset[str] = field(default=frozenset())
     others: tuple[Party, ...] = ()  # tracked parties the question does not ask about
 
-    def act_in(self, text: str) -> bool:
-        """The passage uses one of the asked acts' words (a quotation counts as a statement)."""
+    def act_in(self, text: str, stems: frozenset[str] | None = None) -> bool:
+        """The passage uses one of the asked acts' words (a quotation counts as a statement); `stems`, when
+        given, are the stems of the text's words."""
         if "statement" in self.acts and any(ch in text for ch in "“\"”"):
             return True
-        return bool(self.act_stems) and any(stem(w) in self.act_stems for w in words(text))
+        if stems is None:
+            stems = frozenset(stem(w) for w in words(text))
+        return not self.act_stems.isdisjoint(stems)
 
 
 class QueryAnalyzer:

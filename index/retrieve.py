@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,7 +49,7 @@ class Retrieval:
     confidence: float = 1.0  # calibrated probability that the best candidate answers the question
 
 
-TextOf = Callable[[int], str]
+TextsOf = Callable[[Iterable[int]], dict[int, str]]  # passage rows -> their sentence texts, read in one batch
 
 
 def group_scores(lexical: LexicalIndex, query: Query, n: int) -> np.ndarray:
@@ -80,14 +80,13 @@ class Retriever:
         version: str,
         embedder: Embedder,
         analyzer: QueryAnalyzer,
-        text_of: TextOf,
-        context_of: TextOf,
+        texts: TextsOf,
         model: Model,
         candidates: int = 40,
     ):
         self.table, self.lexical, self.para_lexical, self.para_vectors = table, lexical, para_lexical, para_vectors
         self.vectors, self.version, self.embedder, self.analyzer = vectors, version, embedder, analyzer
-        self.text_of, self.context_of = text_of, context_of
+        self.texts = texts
         self.model = model
         self.k = candidates
 
@@ -114,8 +113,8 @@ class Retriever:
         qvec = self.embedder.encode([question])[0]
         cands: dict[int, Candidate] = {}
         for hit in self.vectors.query(self.version, qvec, self.k, where):
-            row = int(hit.metadata.get("row", -1))
-            if 0 <= row < n and self.table.passage_id(row) == hit.id:
+            row = self.table.row_of(hit.id)
+            if row is not None:  # a vector the table lacks (left by a crash) is skipped
                 cands.setdefault(row, Candidate(row)).cos = hit.similarity
                 cands[row].sources.add("dense")
         lex = group_scores(self.lexical, query, n)
@@ -152,31 +151,34 @@ class Retriever:
             para_cos[known] = self.para_vectors[pids[known]] @ qvec
         qtype = features.question_type(question)
         terms = features.question_terms(question, self.lexical)
+        cover = features.Coverage.of(query, self.lexical)
+        rows = np.array([c.row for c in cands], dtype=np.int64)
+        prev, nxt = self.table.neighbours(rows, -1), self.table.neighbours(rows, 1)
+        before = self.table.neighbours(rows, -2) if query.parties else prev  # party_feature's context: 2 sentences
+        texts = self.texts(r for r in np.concatenate([rows, prev, nxt, before]).tolist() if r >= 0)
+        sent = {r: features.sentence(texts[r]) for r in np.concatenate([rows, prev, nxt]).tolist() if r >= 0}
+        sent[-1] = features.sentence("")  # no neighbour
         base = []
         for i, c in enumerate(cands):
-            text = self.text_of(c.row)
+            own, s_prev, s_next = sent[c.row], sent[int(prev[i])], sent[int(nxt[i])]
             pid = int(pids[i])
             c.lex = float(lex[c.row])
-            present = features.stems(text)
-            prev, nxt = self.table.neighbour(c.row, -1), self.table.neighbour(c.row, 1)
-            prev_text = self.text_of(prev) if prev is not None else ""
-            next_text = self.text_of(nxt) if nxt is not None else ""
-            with_prev = present | features.stems(prev_text)
             base.append([
                 float(para_cos[i]),
                 c.cos,
                 c.lex / lex_max,
                 float(para_lex[pid]) / para_max if pid < len(para_lex) else 0.0,
-                features.coverage(query, present, self.lexical),
-                *features.cues(qtype, text),
-                min(len(text), 400) / 400,
-                features.coverage(query, with_prev, self.lexical),
-                *features.extra(terms, text, prev_text, next_text),
+                cover.share(own.stems),
+                *features.cues(qtype, own.text),
+                min(len(own.text), 400) / 400,
+                cover.share(own.stems | s_prev.stems),
+                *features.extra_of(terms, own, s_prev, s_next),
             ])
             if query.parties:
                 c.asked_party = True
-                c.party = party_feature(query, text, self.context_of(c.row))
-            c.act = 1.0 if query.act_in(text) else 0.0
+                context = " ".join(texts[int(r)] for r in (prev[i], before[i]) if r >= 0)
+                c.party = party_feature(query, own.text, context)
+            c.act = 1.0 if query.act_in(own.text, own.stems) else 0.0
         x = features.matrix(base)
         scores = self.model.score(x)
         # Only a negotiation question ("what did <party> <act>") gets the party and act bonuses: a general

@@ -21,7 +21,7 @@ class PassageTable:
         self.article_ids = article_ids
         self.cols = cols
         self._art_row = {a: i for i, a in enumerate(article_ids)}
-        self._id_row: dict[str, int] | None = None
+        self._first_rows: np.ndarray | None = None  # made on first use by row_of
 
     @classmethod
     def build(cls, passages: Iterable[Passage], published: dict[str, int] | None = None) -> PassageTable:
@@ -59,9 +59,29 @@ class PassageTable:
         return f"{self.article_id(row)}:{int(self.cols['seq'][row])}"
 
     def row_of(self, passage_id: str) -> int | None:
-        if self._id_row is None:
-            self._id_row = {self.passage_id(r): r for r in range(len(self))}
-        return self._id_row.get(passage_id)
+        """The row of passage id "<article id>:<seq>" (None when the table lacks it); no id map is kept, which
+        at a million passages would cost more memory than the table."""
+        article_id, _, seq = passage_id.rpartition(":")
+        art = self._art_row.get(article_id)
+        if art is None or not seq.isdigit():
+            return None
+        lo, hi = self._article_rows(art)
+        n = int(seq)
+        if lo + n < hi and self.cols["seq"][lo + n] == n and self.cols["art"][lo + n] == art:  # seq counts from 0
+            return lo + n
+        found = np.flatnonzero((self.cols["seq"][lo:hi] == n) & (self.cols["art"][lo:hi] == art))
+        return lo + int(found[0]) if len(found) else None
+
+    def _article_rows(self, art: int) -> tuple[int, int]:
+        """Bounds of the rows of article number `art`: its own rows when the table is grouped by article, as build
+        and extend make it (whole articles appended in order), else every row."""
+        if self._first_rows is None:
+            col = self.cols["art"]
+            grouped = len(col) < 2 or bool((col[1:] >= col[:-1]).all())
+            self._first_rows = np.searchsorted(col, np.arange(len(self.article_ids) + 1)) if grouped else np.zeros(0, dtype=np.int64)
+        if not len(self._first_rows):
+            return 0, len(self)
+        return int(self._first_rows[art]), int(self._first_rows[art + 1])
 
     def span(self, row: int) -> tuple[int, int]:
         return int(self.cols["start"][row]), int(self.cols["end"][row])
@@ -73,6 +93,14 @@ class PassageTable:
             if self.cols["para"][other] == self.cols["para"][row]:
                 return other
         return None
+
+    def neighbours(self, rows: np.ndarray, step: int) -> np.ndarray:
+        """`neighbour` for many rows at once: the row `step` sentences away in the same paragraph, else -1."""
+        other = rows + step
+        inside = (other >= 0) & (other < len(self))
+        near = np.where(inside, other, rows)
+        same = inside & (self.cols["art"][near] == self.cols["art"][rows]) & (self.cols["para"][near] == self.cols["para"][rows])
+        return np.where(same, other, -1)
 
     def rows_of_article(self, article_id: str) -> np.ndarray:
         idx = self._art_row.get(article_id)

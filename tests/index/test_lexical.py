@@ -104,4 +104,7 @@ def test_passage_table_round_trip(tmp_path: Path) -> None:
     assert again.span(2) == (20, 25)
     assert again.neighbour(1, -1) == 0 and again.neighbour(2, -1) is None  # paragraph boundary
     assert again.neighbour(4, -1) is None  # article boundary
-    assert again.row_of("b:0") == 4
+    assert again.neighbours(np.arange(5), -1).tolist() == [-1, 0, -1, 2, -1]
+    assert again.neighbours(np.arange(5), 1).tolist() == [1, -1, 3, -1, -1]
+    assert again.row_of("b:0") == 4 and again.row_of("a:3") == 3
+    assert again.row_of("a:4") is None and again.row_of("c:0") is None and again.row_of("a") is None

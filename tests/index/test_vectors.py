@@ -27,7 +27,6 @@ def check_store(store: VectorStore) -> None:
     vecs = fill(store)
     hits = store.query("v1", vecs[1], 2)
     assert hits[0].id == "a:1" and hits[0].similarity == pytest.approx(1.0, abs=1e-5)
-    assert hits[0].metadata["row"] == 1
     filtered = store.query("v1", vecs[1], 3, where={"published_ts": {"$gte": 1002}})
     assert [h.id for h in filtered] == ["a:2"]
     got = store.embeddings("v1", ["a:0"])
