@@ -79,24 +79,15 @@ def embed_into(
     batch_size: int,
     progress: Progress | None,
     cancel: threading.Event | None = None,
-) -> np.ndarray:
+) -> None:
     """Embed `passages` (table rows from `first_row` on) into collection `version`, in batches.
 
     Args:
         articles: the passages' articles by id (for titles and metadata).
         batch_size: the embedder's batch size (`index.batch_size`); a Chroma batch is 32 of them, at least 256.
         cancel: checked between batches; when set, Cancelled is raised.
-
-    Returns:
-        The vectors of the passages' paragraphs, in order: each the normalised mean of its sentences' vectors
-        (embedding every paragraph again cost a quarter of the ingest for the same direction, docs/retrieval.md).
     """
     batch = max(batch_size * 32, 256)
-    para = np.zeros(len(passages), dtype=np.int64)  # each passage's paragraph, counted from 0 as the table counts
-    for i in range(1, len(passages)):
-        a, b = passages[i - 1], passages[i]
-        para[i] = para[i - 1] + (a.article_id != b.article_id or a.para != b.para)
-    sums = np.zeros((int(para[-1]) + 1 if passages else 0, embedder.dim), dtype=np.float32)
     for i in range(0, len(passages), batch):
         if cancel is not None and cancel.is_set():
             raise Cancelled("the reindex was cancelled; the live index is unchanged")
@@ -104,17 +95,10 @@ def embed_into(
         vecs = embedder.encode([passage_text_for_embedding(articles[p.article_id].title, p.text) for p in chunk])
         metas = [vector_metadata(p, first_row + i + j, articles[p.article_id]) for j, p in enumerate(chunk)]
         vectors.add(version, [p.id for p in chunk], vecs, metas)
-        np.add.at(sums, para[i : i + batch], vecs)
         if progress:
             progress(min(i + batch, len(passages)), len(passages))
     if progress and not passages:
         progress(0, 0)
-    return normalise(sums)
-
-
-def normalise(vecs: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-    return (vecs / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
 def resync(vectors: VectorStore, store: ArticleStore, state: IndexState, encode: Callable[[list[str]], np.ndarray]) -> tuple[int, int]:
@@ -150,7 +134,6 @@ def build(
     index_dir: Path,
     version: str,
     passages: list[Passage],
-    paragraphs: np.ndarray,
     *,
     store: ArticleStore,
     article: ArticleLookup,
@@ -160,10 +143,9 @@ def build(
 ) -> IndexState:
     """Write the table, lexical indexes and paragraph vectors to a fresh folder under `index_dir` (not yet live).
 
-    `paragraphs` are the vectors of the passages' paragraphs (from embed_into). With `reuse` (the live state)
-    `passages` are new rows appended to it: its table is extended, its lexical indexes get a segment, its
-    paragraph vectors are kept; nothing already indexed is re-read. `model` is the scoring model whose
-    abstention record is kept in meta.json."""
+    With `reuse` (the live state) `passages` are new rows appended to it: its table is extended, its
+    lexical indexes get a segment, its paragraph vectors are kept; nothing already indexed is re-read.
+    `model` is the scoring model whose abstention record is kept in meta.json."""
     files = f"{version}.{int(time.time() * 1000)}"
     folder = index_dir / files
     published: dict[str, int] = {}
@@ -176,9 +158,11 @@ def build(
     else:
         table, lexical, first_para = reuse.table.extend(passages, published), reuse.lexical.add(texts), reuse.table.n_paragraphs
     para_texts = [article(a).text[s:e] for a, s, e in table.paragraph_spans(first_para)]
-    if len(paragraphs) != len(para_texts):
-        raise ValueError(f"{len(paragraphs)} paragraph vectors for {len(para_texts)} paragraphs")
-    new = paragraphs.astype(np.float32, copy=False)
+    empty = np.zeros((0, embedder.dim), dtype=np.float32)
+    # Each paragraph is embedded as one text. The normalised mean of its sentences' vectors (a quarter less
+    # ingest time) was tried: it kept R@3 on squad-a but lowered the paragraph cosine of short news paragraphs
+    # enough that 2 of the seeds' 10 answerable questions were refused (docs/retrieval.md).
+    new = embedder.encode(para_texts).astype(np.float32) if para_texts else empty
     if reuse is None:
         para_lexical, para_vectors = LexicalIndex.build(para_texts), new
     else:

@@ -138,11 +138,11 @@ class Engine:
                 self.vectors.check_model(version, self.embedder.name, self.embedder.dim)
             new = [p for a in pending for p in split_passages(a)]
             first_row = len(state.table) if state else 0
-            paragraphs = embed_into(
+            embed_into(
                 self.vectors, self.embedder, version, new, first_row, {a.id: a for a in pending},
                 batch_size=self.settings.batch_size, progress=progress,
             )
-            self._switch(self._build(version, new, paragraphs, reuse=state))
+            self._switch(self._build(version, new, reuse=state))
             self._article.cache_clear()
             return len(new)
 
@@ -164,7 +164,7 @@ class Engine:
             logger.info("reindex: building version %s from %d articles", version, len(articles))
             try:
                 passages = [p for a in articles for p in split_passages(a)]
-                paragraphs = embed_into(
+                embed_into(
                     self.vectors, self.embedder, version, passages, 0, {a.id: a for a in articles},
                     batch_size=self.settings.batch_size, progress=progress, cancel=cancel,
                 )
@@ -172,7 +172,7 @@ class Engine:
                 self.vectors.drop(version)
                 raise
             old = self._state
-            candidate = self._build(version, passages, paragraphs)
+            candidate = self._build(version, passages)
             try:
                 self.last_gate = self.gate(candidate, old) if self.settings.quality_gate else None
                 if cancel is not None and cancel.is_set():
@@ -216,10 +216,10 @@ class Engine:
                 return 0, 0
             return resync(self.vectors, self.store, state, lambda texts: self.embedder.encode(texts))
 
-    def _build(self, version: str, passages: list[Passage], paragraphs: np.ndarray, reuse: IndexState | None = None) -> IndexState:
+    def _build(self, version: str, passages: list[Passage], reuse: IndexState | None = None) -> IndexState:
         """A new state's files, not yet live (see index.build.build)."""
         return build(
-            self.index_dir, version, passages, paragraphs,
+            self.index_dir, version, passages,
             store=self.store, article=self._article, embedder=self.embedder, model=self._model(), reuse=reuse,
         )
 

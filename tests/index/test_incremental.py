@@ -57,14 +57,3 @@ def test_an_index_from_an_older_version_gets_its_lexical_index_rebuilt(tmp_path:
     assert np.allclose(state(reopened).lexical.scores("kremlin"), expected)  # type: ignore[arg-type]
     assert (folder / "index.json").exists()
 
-
-def test_a_paragraph_vector_is_the_mean_of_its_sentence_vectors(tmp_path: Path) -> None:
-    engine = build_engine(tmp_path)
-    s = state(engine)
-    pids = s.table.cols["pid"]
-    for pid in (0, int(pids[-1]) // 2, int(pids[-1])):
-        rows = np.flatnonzero(pids == pid)
-        vecs = engine.vectors.embeddings(s.version, [s.table.passage_id(int(r)) for r in rows])
-        mean = np.mean([vecs[s.table.passage_id(int(r))] for r in rows], axis=0)
-        assert np.allclose(s.para_vectors[pid], mean / np.linalg.norm(mean), atol=1e-6)
-    assert len(s.para_vectors) == s.table.n_paragraphs
