@@ -1,4 +1,4 @@
-"""Sentence embedders: the Protocol, the real model (ONNX Runtime, int8 by default, or torch), and a test one."""
+"""Sentence embedders: the Protocol, the real model (ONNX Runtime fp32 or int8, or torch), and a test one."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ class HashEmbedder:
 
 
 class OnnxEmbedder:
-    """The same model through ONNX Runtime (index/onnx_model.py): int8 weights by default, or fp32.
+    """The same model through ONNX Runtime (index/onnx_model.py): fp32 (the model's vectors) or int8 weights.
 
     Texts are tokenised once, sorted by token count and cut into small batches (little padding); the batches
     run on `set_threads` single-thread sessions at once. On the 2-core machine this beat one two-thread
@@ -165,7 +165,7 @@ class OnnxEmbedder:
         return out
 
 
-def load_embedder(model: str, batch_size: int = 8, backend: str = "int8") -> Embedder:
+def load_embedder(model: str, batch_size: int = 8, backend: str = "onnx") -> Embedder:
     """The embedder named in config: `hash-<dim>` for the test embedder, else the model on `backend`.
 
     A name recorded by an index (`<model>@int8`) selects the int8 backend itself, so the quality gate can load
