@@ -7,10 +7,10 @@
 The data dir is one bench/scale.py built (opened read-only in spirit: nothing is ingested or reindexed). Wall-clock
 p50/p95 are printed with the process's CPU time per question (all threads), which a busy machine disturbs less.
 Questions are the first `-n` of squad-a's QA file, after `--warmup` others that load the model and warm caches. With
-`--embed cached` the questions are embedded before timing, so the numbers leave out torch (whose time another
-change owns). `--dump` pickles, per question, every ranked candidate's (row, score, learned, features) and the
-Answer; `--compare` checks a dump against an earlier one: same candidates in the same order, scores and
-features within 1e-9, identical quotes and abstentions.
+`--embed cached` the questions are embedded before timing, so the numbers leave out the model (otherwise the
+configured backend, as the bot loads it). `--dump` pickles, per question, every ranked candidate's (row, score,
+learned, features) and the Answer; `--compare` checks a dump against an earlier one: same candidates in the same
+order, scores and features within 1e-9, identical quotes and abstentions.
 """
 
 from __future__ import annotations
@@ -127,7 +127,12 @@ def main() -> None:
     items = load_qa(args.qa)
     warm = [i.question for i in items[args.n : args.n + args.warmup]]
     questions = [i.question for i in items[: args.n]]
-    real: Any = SentenceTransformerEmbedder()
+    try:  # the embedder config/parley.toml names, as the bot loads it
+        from bench.scale import configured_embedder
+
+        real: Any = configured_embedder()
+    except ImportError:  # --code: a checkout from before index.backend
+        real = SentenceTransformerEmbedder()
     if args.embed == "cached":
         real = CachedEmbedder(real, warm + questions)
     engine = open_engine(args.data, DerivedEmbedder(real, np.zeros((1, real.dim), dtype=np.float32)))
