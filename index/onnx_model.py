@@ -84,13 +84,17 @@ def ensure(model_dir: Path, int8: bool) -> Path:
     want = q8 if int8 else fp32
     if want.exists():
         return want
-    folder.mkdir(parents=True, exist_ok=True)
-    if not fp32.exists():
-        logger.info("exporting %s to ONNX (once; cached in %s)", model_dir, folder)
-        _atomic(fp32, lambda tmp: export(model_dir, tmp))
-    if int8 and not q8.exists():
-        logger.info("quantising %s to int8", fp32)
-        _atomic(q8, lambda tmp: quantize(fp32, tmp))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not fp32.exists():
+            logger.info("exporting %s to ONNX (once; cached in %s)", model_dir, folder)
+            _atomic(fp32, lambda tmp: export(model_dir, tmp))
+        if int8 and not q8.exists():
+            logger.info("quantising %s to int8", fp32)
+            _atomic(q8, lambda tmp: quantize(fp32, tmp))
+    except OSError as exc:
+        raise ConfigError(f"cannot write the model's ONNX export to {folder} ({exc.strerror or exc}); set "
+                          "PARLEY_CACHE_DIR to a writable folder, or index.backend = \"torch\"") from exc
     return want
 
 

