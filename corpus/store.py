@@ -95,14 +95,13 @@ class ArticleStore:
                 out.setdefault(a, []).append(Citation(t, s, u, _dt(p)))
         return out
 
-    def _article(self, row: tuple[Any, ...], copies: list[Citation] | None = None) -> Article:
+    def _article(self, row: tuple[Any, ...], copies: list[Citation]) -> Article:
         id_, title, text, source, url, published, negs, ingested = row
-        also = tuple(self.copies(id_) if copies is None else copies)
-        return Article(id_, title, text, source, url, _dt(published), tuple(json.loads(negs)), _dt(ingested), also)
+        return Article(id_, title, text, source, url, _dt(published), tuple(json.loads(negs)), _dt(ingested), tuple(copies))
 
     def get(self, article_id: str) -> Article | None:
         rows = self._q(f"SELECT {_COLS} FROM articles WHERE id=?", (article_id,))
-        return self._article(rows[0]) if rows else None
+        return self._article(rows[0], self.copies(article_id)) if rows else None
 
     def get_many(self, ids: list[str]) -> dict[str, Article]:
         out: dict[str, Article] = {}

