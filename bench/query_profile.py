@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-QA = Path("/work/shared/eval/squad-a/squad-qa.jsonl")
+QA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "squad-a" / "squad-qa.jsonl"
 TOLERANCE = 1e-9
 
 

@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.results import write_section  # noqa: E402
-from bench.speed import du, latency  # noqa: E402
+from bench.speed import du, latency, timed  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from corpus.ingest import ingest_articles  # noqa: E402
 from corpus.loaders import load_paths, make_article  # noqa: E402
@@ -138,14 +138,9 @@ def query(args: argparse.Namespace) -> dict[str, float]:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # the naive baseline in the same process: embed the question, take Chroma's 3 nearest sentences
     version = engine._state.version  # type: ignore[union-attr]
-    times = []
-    for q in questions:
-        t = time.perf_counter()
-        engine.vectors.query(version, real.encode([q])[0], 3, None)
-        times.append((time.perf_counter() - t) * 1000)
-    times.sort()
+    naive_p50, naive_p95 = timed(lambda q: engine.vectors.query(version, real.encode([q])[0], 3, None), questions)
     return {"p50": p50, "p95": p95, "rss_mb": rss, "passages": len(engine._state.table),  # type: ignore[union-attr]
-            "naive_p50": times[len(times) // 2], "naive_p95": times[int(0.95 * (len(times) - 1))]}
+            "naive_p50": naive_p50, "naive_p95": naive_p95}
 
 
 def main() -> None:
@@ -176,8 +171,8 @@ def main() -> None:
         from tests.chroma_server import running_chroma
 
         with running_chroma(data / "chroma") as server:
-            out = subprocess.run([*me, "--phase", "query", "--server-url", server.url], check=True, capture_output=True, text=True)
-            rows.append(("chroma run", json.loads(out.stdout.splitlines()[-1])))
+            served = subprocess.run([*me, "--phase", "query", "--server-url", server.url], check=True, capture_output=True, text=True).stdout
+            rows.append(("chroma run", json.loads(served.splitlines()[-1])))
     size = du(data)
     heading = f"## Scale: {args.passages:,} passages"
     lines = [heading, "",

@@ -8,8 +8,8 @@ articles are identical, grouped into articles of ~12 sentences. The naive baseli
 number is its whole ingest (load, dedup, split, embed "title: sentence" and each paragraph, Chroma, BM25) with
 the configured backend (`index.backend`, fp32 `onnx` by default) and again with int8. Model load is excluded
 from all. A second table times the model alone on the same sentences: sentence-transformers as the baseline
-calls it, and each of Parley's backends. Latency is the warm `Engine.ask` (p50/p95 over 200 questions), embedded and, with
---server, against a `chroma run` started here. RSS is this process's peak.
+calls it, and each of Parley's backends. Latency is the warm `Engine.ask` (p50/p95 over 200 questions),
+embedded and, with --server, against a `chroma run` started here. RSS is this process's peak.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +54,8 @@ def sentences() -> list[str]:
 
 def write_corpus(folder: Path, sents: list[str], n: int) -> list[str]:
     folder.mkdir(parents=True)
-    out, lines, k = [], [], 0
+    out: list[str] = []
+    k = 0
     while len(out) < n:
         for s in sents:
             if len(out) >= n:
@@ -66,22 +68,27 @@ def write_corpus(folder: Path, sents: list[str], n: int) -> list[str]:
     return out
 
 
+def plain_encode(plain: SentenceTransformerEmbedder, texts: list[str]) -> np.ndarray:
+    """sentence-transformers' own encode, as the naive baseline calls it."""
+    return plain._model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+
+
 def naive(embedder: SentenceTransformerEmbedder, texts: list[str], path: Path) -> float:
     client = chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
     col = client.create_collection("naive", embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
     t = time.perf_counter()
     for i in range(0, len(texts), 1000):
         chunk = texts[i : i + 1000]
-        vecs = embedder._model.encode(chunk, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+        vecs = plain_encode(embedder, chunk)
         col.add(ids=[str(i + j) for j in range(len(chunk))], embeddings=vecs, documents=chunk)
     return len(texts) / (time.perf_counter() - t)
 
 
 def model_speeds(plain: SentenceTransformerEmbedder, texts: list[str], batch_size: int) -> list[tuple[str, float, float]]:
     """(backend, sentences/s, min cosine to the plain model) for the model alone on `texts`, best of two runs."""
-    want = plain._model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+    want = plain_encode(plain, texts)
     out = []
-    for name, encode in [("sentence-transformers (torch), as the naive baseline calls it", lambda t: plain._model.encode(t, batch_size=32, normalize_embeddings=True, show_progress_bar=False)),
+    for name, encode in [("sentence-transformers (torch), as the naive baseline calls it", lambda t: plain_encode(plain, t)),
                          *[(f"Parley `{b}` backend", load_embedder(plain.name, 32 if b == "torch" else batch_size, b).encode) for b in ("torch", "onnx", "int8")]]:
         best, got = 0.0, want
         for _ in range(2):
@@ -92,15 +99,21 @@ def model_speeds(plain: SentenceTransformerEmbedder, texts: list[str], batch_siz
     return out
 
 
-def latency(engine: Engine, questions: list[str]) -> tuple[float, float]:
-    engine.ask(questions[0])
+def timed(call: Callable[[str], object], questions: list[str]) -> tuple[float, float]:
+    """p50 and p95 in ms of `call` over the questions, one after another."""
     times = []
     for q in questions:
         t = time.perf_counter()
-        engine.ask(q)
+        call(q)
         times.append((time.perf_counter() - t) * 1000)
     times.sort()
     return statistics.median(times), times[int(0.95 * (len(times) - 1))]
+
+
+def latency(engine: Engine, questions: list[str]) -> tuple[float, float]:
+    """Warm `Engine.ask` p50 and p95 (the first question asked once untimed)."""
+    engine.ask(questions[0])
+    return timed(engine.ask, questions)
 
 
 def du(path: Path) -> float:
