@@ -274,7 +274,15 @@ async def _serve(bot: Bot, platforms: list[str]) -> None:
             tasks.append(discord_adapter.serve(bot, token=_env("DISCORD_TOKEN"), guild_id=int(guild) if guild else None))
     tasks.append(digest_scheduler(bot, [p for p in platforms if p != "console"]).run())
     out.print(f"Serving on {', '.join(platforms)}.", markup=False)
-    await asyncio.gather(*tasks)
+    # until the first task ends: the console's at EOF or /quit (the chat adapters and the digest scheduler run
+    # until cancelled, so gathering them kept `parley serve console` running after Ctrl-D); an error propagates
+    running = [asyncio.ensure_future(t) for t in tasks]
+    done, pending = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for task in done:
+        task.result()
 
 
 def _env(name: str) -> str:
