@@ -56,6 +56,7 @@ class DerivedEmbedder:
     def __init__(self, real: Embedder, base: np.ndarray):
         self.real, self.base = real, base
         self.name, self.dim = real.name, real.dim
+        self.fingerprint = f"derived:{real.fingerprint}"
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if len(texts) == 1:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from corpus.errors import ParleyError
+from corpus.errors import IndexUnavailable, ParleyError
 from corpus.model import Article
 from corpus.store import ArticleStore
 from index.calibration import Model
@@ -58,6 +59,61 @@ def passage_text_for_embedding(title: str, sentence: str) -> str:
     return f"{title}: {sentence}" if title else sentence
 
 
+def _key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+class KnownVectors:
+    """The live version's vectors by the exact text each embeds, so a reindex with the same embedder (equal
+    fingerprint) embeds only texts the live version lacks: sentences are read back from its collection,
+    paragraphs from its paragraphs.npy. Keys are 16-byte hashes of the texts (a million rows take ~100 MB)."""
+
+    def __init__(self, vectors: VectorStore, live: IndexState, articles: Mapping[str, Article]):
+        self._vectors, self._version, self._paragraphs = vectors, live.version, live.para_vectors
+        table = live.table
+        ids, arts = table.cols["art"].tolist(), table.article_ids
+        starts, ends = table.cols["start"].tolist(), table.cols["end"].tolist()
+        self.sentences: dict[bytes, str] = {}
+        for row, (a, s, e) in enumerate(zip(ids, starts, ends)):
+            art = articles.get(arts[a])
+            if art is not None:
+                self.sentences[_key(passage_text_for_embedding(art.title, art.text[s:e]))] = table.passage_id(row)
+        self.paragraphs = {_key(articles[a].text[s:e]): k for k, (a, s, e) in enumerate(table.paragraph_spans()) if a in articles}
+
+    def sentence_vectors(self, texts: list[str]) -> dict[int, np.ndarray]:
+        """Index in `texts` -> vector, for the texts the live collection holds."""
+        wanted = {i: pid for i, t in enumerate(texts) if (pid := self.sentences.get(_key(t))) is not None}
+        try:
+            found = self._vectors.embeddings(self._version, sorted(set(wanted.values())))
+        except IndexUnavailable:
+            raise
+        except Exception as exc:  # the live collection is gone or damaged: embed everything instead
+            logger.warning("reindex: cannot read the live version's vectors (%s); embedding all sentences", exc)
+            self.sentences.clear()
+            return {}
+        return {i: found[pid] for i, pid in wanted.items() if pid in found}
+
+    def paragraph_vectors(self, texts: list[str]) -> dict[int, np.ndarray]:
+        return {i: self._paragraphs[k] for i, t in enumerate(texts) if (k := self.paragraphs.get(_key(t))) is not None}
+
+
+def encode_once(embedder: Embedder, texts: list[str], known: Callable[[list[str]], dict[int, np.ndarray]] | None = None) -> tuple[np.ndarray, int]:
+    """Vectors for `texts`: those `known` returns are reused, each other distinct text is embedded once (a
+    repeated boilerplate line costs one encoding). Returns (vectors, number of texts embedded)."""
+    out = np.empty((len(texts), embedder.dim), dtype=np.float32)
+    have = known(texts) if known is not None and texts else {}
+    for i, vec in have.items():
+        out[i] = vec
+    todo: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        if i not in have:
+            todo.setdefault(text, []).append(i)
+    if todo:
+        for vec, rows in zip(embedder.encode(list(todo)), todo.values()):
+            out[rows] = vec
+    return out, len(todo)
+
+
 def vector_metadata(p: Passage, row: int, art: Article) -> dict[str, Any]:
     """The Chroma metadata of a passage's vector: its table row, article, date and negotiations."""
     meta: dict[str, Any] = {"row": row, "article_id": p.article_id}
@@ -79,26 +135,35 @@ def embed_into(
     batch_size: int,
     progress: Progress | None,
     cancel: threading.Event | None = None,
-) -> None:
+    known: KnownVectors | None = None,
+) -> int:
     """Embed `passages` (table rows from `first_row` on) into collection `version`, in batches.
 
     Args:
         articles: the passages' articles by id (for titles and metadata).
         batch_size: the embedder's batch size (`index.batch_size`); a Chroma batch is 32 of them, at least 256.
         cancel: checked between batches; when set, Cancelled is raised.
+        known: vectors to reuse instead of embedding (a reindex with the live version's embedder).
+
+    Returns:
+        how many texts were embedded (the rest were repeats or reused).
     """
     batch = max(batch_size * 32, 256)
+    embedded = 0
     for i in range(0, len(passages), batch):
         if cancel is not None and cancel.is_set():
             raise Cancelled("the reindex was cancelled; the live index is unchanged")
         chunk = passages[i : i + batch]
-        vecs = embedder.encode([passage_text_for_embedding(articles[p.article_id].title, p.text) for p in chunk])
+        texts = [passage_text_for_embedding(articles[p.article_id].title, p.text) for p in chunk]
+        vecs, n = encode_once(embedder, texts, known.sentence_vectors if known else None)
+        embedded += n
         metas = [vector_metadata(p, first_row + i + j, articles[p.article_id]) for j, p in enumerate(chunk)]
         vectors.add(version, [p.id for p in chunk], vecs, metas)
         if progress:
             progress(min(i + batch, len(passages)), len(passages))
     if progress and not passages:
         progress(0, 0)
+    return embedded
 
 
 def resync(vectors: VectorStore, store: ArticleStore, state: IndexState, encode: Callable[[list[str]], np.ndarray]) -> tuple[int, int]:
@@ -140,12 +205,14 @@ def build(
     embedder: Embedder,
     model: Model,
     reuse: IndexState | None = None,
+    known: KnownVectors | None = None,
 ) -> IndexState:
     """Write the table, lexical indexes and paragraph vectors to a fresh folder under `index_dir` (not yet live).
 
     With `reuse` (the live state) `passages` are new rows appended to it: its table is extended, its
     lexical indexes get a segment, its paragraph vectors are kept; nothing already indexed is re-read.
-    `model` is the scoring model whose abstention record is kept in meta.json."""
+    `model` is the scoring model whose abstention record is kept in meta.json; `known` has paragraph vectors
+    to reuse (a reindex with the live version's embedder)."""
     files = f"{version}.{int(time.time() * 1000)}"
     folder = index_dir / files
     published: dict[str, int] = {}
@@ -162,7 +229,7 @@ def build(
     # Each paragraph is embedded as one text. The normalised mean of its sentences' vectors (a quarter less
     # ingest time) was tried: it kept R@3 on squad-a but lowered the paragraph cosine of short news paragraphs
     # enough that 2 of the seeds' 10 answerable questions were refused (docs/retrieval.md).
-    new = embedder.encode(para_texts).astype(np.float32) if para_texts else empty
+    new = encode_once(embedder, para_texts, known.paragraph_vectors if known else None)[0] if para_texts else empty
     if reuse is None:
         para_lexical, para_vectors = LexicalIndex.build(para_texts), new
     else:
@@ -174,6 +241,7 @@ def build(
     meta = {
         "version": version,
         "model": embedder.name,
+        "fingerprint": embedder.fingerprint,
         "dim": embedder.dim,
         "passages": len(table),
         "paragraphs": table.n_paragraphs,

