@@ -53,7 +53,8 @@ class CachedEmbedder:
     """The real model, with the timed questions embedded up front (batches still go to the wrapped embedder)."""
 
     def __init__(self, inner: Any, questions: list[str]):
-        self.inner, self.name, self.dim, self.fingerprint = inner, inner.name, inner.dim, inner.fingerprint
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+        self.fingerprint = getattr(inner, "fingerprint", inner.name)  # --code may be a checkout from before fingerprints
         self.cache = {q: inner.encode([q])[0] for q in questions}
 
     def encode(self, texts: list[str]) -> np.ndarray:

@@ -189,18 +189,35 @@ class LexicalIndex:
 
     def scores(self, token: str) -> np.ndarray | None:
         """BM25 contribution of one token to every passage, or None if the token is unknown."""
+        found = self.postings_scores(token)
+        if found is None:
+            return None
+        out = np.zeros(self.n_docs, dtype=np.float32)
+        out[found[0]] = found[1]
+        return out
+
+    def postings_scores(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(rows in increasing order, float32 BM25 contributions) of the passages containing `token`, or None
+        if the token is unknown: `scores` without the zeros (a common word touches a few percent of a million)."""
         idf = self.idf(token)
         if not idf:
             return None
-        out = np.zeros(self.n_docs, dtype=np.float32)
+        rows_out, vals_out = [], []
         for seg, offset in zip(self.segments, self._offsets):
             found = seg.postings(token)
             if found is None:
                 continue
             rows, tf = found
             norm = K1 * (1 - B + B * seg.doc_len[rows] / self._avgdl)
-            out[offset + rows] = idf * tf / (tf + norm)
-        return out
+            rows_out.append(offset + rows.astype(np.int64))
+            vals_out.append((idf * tf / (tf + norm)).astype(np.float32))
+        if not rows_out:
+            return None
+        rows, vals = np.concatenate(rows_out), np.concatenate(vals_out)
+        if len(rows) > 1 and not bool(np.all(rows[1:] > rows[:-1])):
+            order = np.argsort(rows, kind="stable")
+            rows, vals = rows[order], vals[order]
+        return rows, vals
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

@@ -52,18 +52,37 @@ class Retrieval:
 TextsOf = Callable[[Iterable[int]], dict[int, str]]  # passage rows -> their sentence texts, read in one batch
 
 
-def group_scores(lexical: LexicalIndex, query: Query, n: int) -> np.ndarray:
-    """Sum over the query's term groups of the best BM25 contribution among each group's alternatives."""
-    total = np.zeros(n, dtype=np.float32)
+def group_scores(lexical: LexicalIndex, query: Query) -> np.ndarray:
+    """Sum over the query's term groups of the best BM25 contribution among each group's alternatives, per row.
+
+    Each term's postings are added at their rows only (a dense per-term array over a million passages cost more
+    than the rest of the lexical step); the float32 sums are the same as adding whole arrays, where a row a group
+    misses gets + 0."""
+    total = np.zeros(lexical.n_docs, dtype=np.float32)
     for group in query.groups:
-        best: np.ndarray | None = None
-        for alt in group.alternatives:
-            s = lexical.scores(alt)
-            if s is not None:
-                best = s if best is None else np.maximum(best, s)
-        if best is not None:
-            total += group.weight * best
+        parts = [found for alt in group.alternatives if (found := lexical.postings_scores(alt)) is not None]
+        if len(parts) == 1:
+            rows, vals = parts[0]
+            total[rows] += group.weight * vals
+        elif parts:  # the best alternative per row
+            best = np.zeros(lexical.n_docs, dtype=np.float32)
+            for rows, vals in parts:
+                best[rows] = np.maximum(best[rows], vals)
+            rows = np.flatnonzero(best)
+            total[rows] += group.weight * best[rows]
     return total
+
+
+def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Up to `k` rows with the highest positive scores, best first; ties go to the lowest row (the earliest
+    indexed), so the candidates and their order do not depend on a selection algorithm's internals."""
+    pos = np.flatnonzero(scores > 0)
+    v = scores[pos]
+    if len(pos) > k:
+        cut = -np.partition(-v, k - 1)[k - 1]  # the k-th highest score
+        keep = np.concatenate([np.flatnonzero(v > cut), np.flatnonzero(v == cut)[: k - int((v > cut).sum())]])
+        pos, v = pos[keep], v[keep]
+    return pos[np.lexsort((pos, -v))]
 
 
 class Retriever:
@@ -117,13 +136,11 @@ class Retriever:
             if row is not None:  # a vector the table lacks (left by a crash) is skipped
                 cands.setdefault(row, Candidate(row)).cos = hit.similarity
                 cands[row].sources.add("dense")
-        lex = group_scores(self.lexical, query, n)
+        lex = group_scores(self.lexical, query)
         if mask is not None:
-            lex = np.where(mask, lex, 0.0)
-        k = min(self.k, n)
-        for row in np.argpartition(-lex, k - 1)[:k]:
-            if lex[row] > 0:
-                cands.setdefault(int(row), Candidate(int(row))).sources.add("lexical")
+            lex = np.where(mask, lex, np.float32(0.0))
+        for row in top_rows(lex, min(self.k, n)).tolist():
+            cands.setdefault(row, Candidate(row)).sources.add("lexical")
         if not cands:
             return Retrieval(query, [], missing, 0.0)
         self._fill_cos(qvec, cands)
@@ -141,7 +158,7 @@ class Retriever:
 
     def _score(self, question: str, query: Query, qvec: np.ndarray, cands: list[Candidate], lex: np.ndarray) -> list[Candidate]:
         lex_max = float(lex.max()) or 1.0
-        para_lex = group_scores(self.para_lexical, query, self.para_lexical.n_docs)
+        para_lex = group_scores(self.para_lexical, query)
         para_max = float(para_lex.max()) or 1.0
         pids = self.table.cols["pid"][[c.row for c in cands]].astype(np.int64)
         known = pids < len(self.para_vectors)
