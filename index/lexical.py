@@ -158,6 +158,7 @@ class LexicalIndex:
         self._avgdl = float(sum(int(s.doc_len.sum()) for s in self.segments)) / self.n_docs if self.n_docs else 1.0
         self._offsets = np.cumsum([0] + [len(s) for s in self.segments])
         self._idf: dict[str, float] = {}  # memo: the index never changes (add returns a new one)
+        self._norms: dict[int, np.ndarray] = {}  # per segment, BM25's length normalisation of every passage
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> LexicalIndex:
@@ -203,14 +204,16 @@ class LexicalIndex:
         if not idf:
             return None
         rows_out, vals_out = [], []
-        for seg, offset in zip(self.segments, self._offsets):
+        for i, (seg, offset) in enumerate(zip(self.segments, self._offsets)):
             found = seg.postings(token)
             if found is None:
                 continue
             rows, tf = found
-            norm = K1 * (1 - B + B * seg.doc_len[rows] / self._avgdl)
+            norm = self._norms.get(i)
+            if norm is None:  # computed once per segment instead of per query term (same values)
+                norm = self._norms[i] = K1 * (1 - B + B * seg.doc_len / self._avgdl)
             rows_out.append(offset + rows.astype(np.int64))
-            vals_out.append((idf * tf / (tf + norm)).astype(np.float32))
+            vals_out.append((idf * tf / (tf + norm[rows])).astype(np.float32))
         if not rows_out:
             return None
         rows, vals = np.concatenate(rows_out), np.concatenate(vals_out)
