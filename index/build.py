@@ -23,6 +23,7 @@ from index.calibration import Model
 from index.embedder import Embedder
 from index.lexical import LexicalIndex
 from index.table import PassageTable
+from index.tokens import SentenceTokens
 from index.types import Passage
 from index.vectors import VectorStore
 
@@ -48,6 +49,7 @@ class IndexState:
     meta: dict[str, Any]
     para_lexical: LexicalIndex
     para_vectors: np.ndarray  # one embedding per paragraph (row = PassageTable pid)
+    tokens: SentenceTokens  # each passage's words as the features read them
 
 
 def new_version() -> str:
@@ -222,8 +224,10 @@ def build(
     texts = [p.text for p in passages]
     if reuse is None:
         table, lexical, first_para = PassageTable.build(passages, published), LexicalIndex.build(texts), 0
+        tokens = SentenceTokens.build(texts)
     else:
         table, lexical, first_para = reuse.table.extend(passages, published), reuse.lexical.add(texts), reuse.table.n_paragraphs
+        tokens = reuse.tokens.add(texts)
     para_texts = [article(a).text[s:e] for a, s, e in table.paragraph_spans(first_para)]
     empty = np.zeros((0, embedder.dim), dtype=np.float32)
     # Each paragraph is embedded as one text. The normalised mean of its sentences' vectors (a quarter less
@@ -238,6 +242,7 @@ def build(
     lexical.save(folder / "lexical")
     para_lexical.save(folder / "lexical_para")
     np.save(folder / "paragraphs.npy", para_vectors, allow_pickle=False)
+    tokens.save(folder / "tokens")
     meta = {
         "version": version,
         "model": embedder.name,
@@ -250,7 +255,7 @@ def build(
         "abstain": model.record(),
     }
     (folder / "meta.json").write_text(json.dumps(meta, indent=2))
-    return IndexState(version, files, table, lexical, meta, para_lexical, para_vectors)
+    return IndexState(version, files, table, lexical, meta, para_lexical, para_vectors, tokens)
 
 
 def switch(store: ArticleStore, index_dir: Path, old: IndexState | None, new: IndexState) -> IndexState:
@@ -302,7 +307,20 @@ def load_live(store: ArticleStore, index_dir: Path, article: ArticleLookup) -> I
         meta,
         load_lexical(folder / "lexical_para", paras),
         np.load(folder / "paragraphs.npy", mmap_mode="r", allow_pickle=False),  # paged in as questions touch it
+        load_tokens(folder / "tokens", sentences),
     )
+
+
+def load_tokens(folder: Path, texts: Callable[[], list[str]]) -> SentenceTokens:
+    """Load the sentence tokens; a version built before they were stored gets them from its passages once."""
+    try:
+        return SentenceTokens.load(folder)
+    except ValueError as exc:
+        logger.warning("%s; tokenising the passages once and saving them", exc)
+        tokens = SentenceTokens.build(texts())
+        shutil.rmtree(folder, ignore_errors=True)
+        tokens.save(folder)
+        return tokens
 
 
 def load_lexical(folder: Path, texts: Callable[[], list[str]]) -> LexicalIndex:

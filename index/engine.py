@@ -251,6 +251,7 @@ class Engine:
             embedder=embedder,
             analyzer=self.analyzer,
             texts=lambda rows: passage_texts(state.table, self._article, rows),
+            tokens=state.tokens,
             model=self._model() if embedder is self.embedder else load_model(embedder.name),
             candidates=self.settings.candidates,
         )

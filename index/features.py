@@ -84,13 +84,13 @@ class Sentence:
 def sentence(text: str) -> Sentence:
     ws = words(text)
     all_stems = list(map(stem, ws))
-    stops = _content_stops()
+    stops = content_stops()
     content = tuple([s for w, s in zip(ws, all_stems) if w not in stops])
     return Sentence(text, frozenset(all_stems), content, frozenset(content))
 
 
 @lru_cache(maxsize=1)
-def _content_stops() -> frozenset[str]:
+def content_stops() -> frozenset[str]:
     return stopwords() | QUESTION_WORDS
 
 

@@ -22,6 +22,7 @@ from index.embedder import Embedder
 from index.lexical import LexicalIndex, stem, tokenize, words
 from index.query import Query, QueryAnalyzer
 from index.table import PassageTable
+from index.tokens import SentenceTokens
 from index.vectors import VectorStore
 
 logger = logging.getLogger(__name__)
@@ -102,10 +103,11 @@ class Retriever:
         texts: TextsOf,
         model: Model,
         candidates: int = 40,
+        tokens: SentenceTokens | None = None,
     ):
         self.table, self.lexical, self.para_lexical, self.para_vectors = table, lexical, para_lexical, para_vectors
         self.vectors, self.version, self.embedder, self.analyzer = vectors, version, embedder, analyzer
-        self.texts = texts
+        self.texts, self.tokens = texts, tokens
         self.model = model
         self.k = candidates
 
@@ -173,7 +175,9 @@ class Retriever:
         prev, nxt = self.table.neighbours(rows, -1), self.table.neighbours(rows, 1)
         before = self.table.neighbours(rows, -2) if query.parties else prev  # party_feature's context: 2 sentences
         texts = self.texts(r for r in np.concatenate([rows, prev, nxt, before]).tolist() if r >= 0)
-        sent = {r: features.sentence(texts[r]) for r in np.concatenate([rows, prev, nxt]).tolist() if r >= 0}
+        tokens = self.tokens
+        sent = {r: features.sentence(texts[r]) if tokens is None else tokens.sentence(r, texts[r])
+                for r in np.concatenate([rows, prev, nxt]).tolist() if r >= 0}
         sent[-1] = features.sentence("")  # no neighbour
         base = []
         for i, c in enumerate(cands):
