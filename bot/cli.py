@@ -213,7 +213,8 @@ def reindex(
     force: Annotated[bool, typer.Option("--force", help="Switch even if the quality gate (index.quality_gate) finds the new version worse.")] = False,
 ) -> None:
     """Rebuild the index from the article store into a new version and switch to it atomically
-    (after the quality gate, when QA files are configured)."""
+    (after the quality gate, when QA files are configured). With the same model and backend, the live
+    version's vectors of unchanged text are read back instead of embedded again."""
     engine = open_engine(state.settings)
     with _progress() as bar:
         task = bar.add_task("Reindexing", total=None)
