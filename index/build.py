@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -303,33 +303,29 @@ def load_live(store: ArticleStore, index_dir: Path, article: ArticleLookup) -> I
         live["version"],
         live["files"],
         table,
-        load_lexical(folder / "lexical", sentences),
+        load_or_rebuild(folder / "lexical", LexicalIndex.load, LexicalIndex.build, sentences),
         meta,
-        load_lexical(folder / "lexical_para", paras),
+        load_or_rebuild(folder / "lexical_para", LexicalIndex.load, LexicalIndex.build, paras),
         np.load(folder / "paragraphs.npy", mmap_mode="r", allow_pickle=False),  # paged in as questions touch it
-        load_tokens(folder / "tokens", sentences),
+        load_or_rebuild(folder / "tokens", SentenceTokens.load, SentenceTokens.build, sentences),
     )
 
 
-def load_tokens(folder: Path, texts: Callable[[], list[str]]) -> SentenceTokens:
-    """Load the sentence tokens; a version built before they were stored gets them from its passages once."""
-    try:
-        return SentenceTokens.load(folder)
-    except ValueError as exc:
-        logger.warning("%s; tokenising the passages once and saving them", exc)
-        tokens = SentenceTokens.build(texts())
-        shutil.rmtree(folder, ignore_errors=True)
-        tokens.save(folder)
-        return tokens
+class _Stored(Protocol):
+    def save(self, folder: Path) -> None: ...
 
 
-def load_lexical(folder: Path, texts: Callable[[], list[str]]) -> LexicalIndex:
-    """Load a lexical index; one in an older format is rebuilt from the passages once and saved in place."""
+S = TypeVar("S", bound=_Stored)
+
+
+def load_or_rebuild(folder: Path, load: Callable[[Path], S], build: Callable[[list[str]], S], texts: Callable[[], list[str]]) -> S:
+    """Load a version's lexical index or sentence tokens; one that is missing or in an older format (a version
+    built by an earlier Parley) is built from the passages once and saved in place."""
     try:
-        return LexicalIndex.load(folder)
+        return load(folder)
     except ValueError as exc:
-        logger.warning("%s; rebuilding it from the article store", exc)
-        lexical = LexicalIndex.build(texts())
+        logger.warning("%s; building it from the article store once", exc)
+        made = build(texts())
         shutil.rmtree(folder, ignore_errors=True)
-        lexical.save(folder)
-        return lexical
+        made.save(folder)
+        return made

@@ -67,5 +67,5 @@ def test_an_index_without_tokens_gets_them_once_and_answers_the_same(tmp_path: P
     shutil.rmtree(folder)  # as an index built by an earlier Parley
 
     engine = open_engine(settings, embedder=HashEmbedder(256, "hash-256"))
-    assert "tokenising the passages once" in caplog.text and (folder / "ids.npy").exists()
+    assert "building it from the article store once" in caplog.text and (folder / "ids.npy").exists()
     assert engine.ask("What did the Kremlin demand?").to_json() == before
