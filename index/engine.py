@@ -162,9 +162,9 @@ class Engine:
             articles = list(self.store.iter_articles())
             by_id = {a.id: a for a in articles}
             old = self._state
-            # vectors of texts the live version already embedded with this same embedder are read back, not re-embedded
-            same = old is not None and old.meta.get("fingerprint") == self.embedder.fingerprint and old.meta.get("dim") == self.embedder.dim
-            known = KnownVectors(self.vectors, old, by_id) if same and old is not None else None
+            known = None  # vectors the live version embedded with this same embedder are read back, not re-embedded
+            if old is not None and (old.meta.get("fingerprint"), old.meta.get("dim")) == (self.embedder.fingerprint, self.embedder.dim):
+                known = KnownVectors(self.vectors, old, by_id)
             version = new_version()
             self.vectors.create(version, self.embedder.name, self.embedder.dim)
             logger.info("reindex: building version %s from %d articles", version, len(articles))

@@ -79,18 +79,27 @@ class Sentence:
     content: tuple[str, ...]  # the stems in order, without stopwords and question words
     content_set: frozenset[str]
 
+    @classmethod
+    def of(cls, text: str, stems: list[str], is_content: list[bool]) -> Sentence:
+        """From `word_stems(text)`, computed now or stored with the index (index/tokens.py)."""
+        content = tuple([s for s, keep in zip(stems, is_content) if keep])
+        return cls(text, frozenset(stems), content, frozenset(content))
+
+
+def word_stems(text: str) -> tuple[list[str], list[bool]]:
+    """Each word's stem in order, and whether the word is a content word (not a stopword or question word)."""
+    ws = words(text)
+    stops = _content_stops()
+    return list(map(stem, ws)), [w not in stops for w in ws]
+
 
 @lru_cache(maxsize=8192)
 def sentence(text: str) -> Sentence:
-    ws = words(text)
-    all_stems = list(map(stem, ws))
-    stops = content_stops()
-    content = tuple([s for w, s in zip(ws, all_stems) if w not in stops])
-    return Sentence(text, frozenset(all_stems), content, frozenset(content))
+    return Sentence.of(text, *word_stems(text))
 
 
 @lru_cache(maxsize=1)
-def content_stops() -> frozenset[str]:
+def _content_stops() -> frozenset[str]:
     return stopwords() | QUESTION_WORDS
 
 

@@ -198,8 +198,8 @@ class LexicalIndex:
         return out
 
     def postings_scores(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """(rows in increasing order, float32 BM25 contributions) of the passages containing `token`, or None
-        if the token is unknown: `scores` without the zeros (a common word touches a few percent of a million)."""
+        """(rows, float32 BM25 contributions) of the passages containing `token`, or None if the token is
+        unknown: `scores` without the zeros (a common word touches a few percent of a million)."""
         idf = self.idf(token)
         if not idf:
             return None
@@ -214,13 +214,7 @@ class LexicalIndex:
                 norm = self._norms[i] = K1 * (1 - B + B * seg.doc_len / self._avgdl)
             rows_out.append(offset + rows.astype(np.int64))
             vals_out.append((idf * tf / (tf + norm[rows])).astype(np.float32))
-        if not rows_out:
-            return None
-        rows, vals = np.concatenate(rows_out), np.concatenate(vals_out)
-        if len(rows) > 1 and not bool(np.all(rows[1:] > rows[:-1])):
-            order = np.argsort(rows, kind="stable")
-            rows, vals = rows[order], vals[order]
-        return rows, vals
+        return (np.concatenate(rows_out), np.concatenate(vals_out)) if rows_out else None
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

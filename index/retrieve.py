@@ -102,8 +102,8 @@ class Retriever:
         analyzer: QueryAnalyzer,
         texts: TextsOf,
         model: Model,
+        tokens: SentenceTokens,
         candidates: int = 40,
-        tokens: SentenceTokens | None = None,
     ):
         self.table, self.lexical, self.para_lexical, self.para_vectors = table, lexical, para_lexical, para_vectors
         self.vectors, self.version, self.embedder, self.analyzer = vectors, version, embedder, analyzer
@@ -175,9 +175,7 @@ class Retriever:
         prev, nxt = self.table.neighbours(rows, -1), self.table.neighbours(rows, 1)
         before = self.table.neighbours(rows, -2) if query.parties else prev  # party_feature's context: 2 sentences
         texts = self.texts(r for r in np.concatenate([rows, prev, nxt, before]).tolist() if r >= 0)
-        tokens = self.tokens
-        sent = {r: features.sentence(texts[r]) if tokens is None else tokens.sentence(r, texts[r])
-                for r in np.concatenate([rows, prev, nxt]).tolist() if r >= 0}
+        sent = {r: self.tokens.sentence(r, texts[r]) for r in np.concatenate([rows, prev, nxt]).tolist() if r >= 0}
         sent[-1] = features.sentence("")  # no neighbour
         base = []
         for i, c in enumerate(cands):

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.features import Sentence, content_stops
-from index.lexical import stem, words
+from index.features import Sentence, word_stems
 
 FORMAT = 1
 
@@ -38,21 +37,19 @@ class SentenceTokens:
         """These rows plus `texts` as new rows at the end (a new object; this one is unchanged)."""
         vocab = list(self.vocab)
         number = {s: i for i, s in enumerate(vocab)}
-        stops = content_stops()
         ids: list[int] = []
         keep: list[bool] = []
         lengths = np.zeros(len(texts), dtype=np.int64)
-        for k, text in enumerate(texts):  # as features.sentence reads a text
-            ws = words(text)
-            for w in ws:
-                s = stem(w)
+        for k, text in enumerate(texts):
+            stems, is_content = word_stems(text)
+            for s in stems:
                 i = number.get(s)
                 if i is None:
                     i = number[s] = len(vocab)
                     vocab.append(s)
                 ids.append(i)
-                keep.append(w not in stops)
-            lengths[k] = len(ws)
+            keep += is_content
+            lengths[k] = len(stems)
         ptr = np.concatenate([self.ptr, self.ptr[-1] + np.cumsum(lengths)])
         return SentenceTokens(vocab, ptr, np.concatenate([self.ids, np.asarray(ids, dtype=np.int32)]),
                               np.concatenate([self.content, np.asarray(keep, dtype=bool)]))
@@ -61,9 +58,7 @@ class SentenceTokens:
         """What `features.sentence(text)` returns for row `row`'s text, from the stored tokens."""
         a, b = int(self.ptr[row]), int(self.ptr[row + 1])
         vocab = self.vocab
-        stems = [vocab[i] for i in self.ids[a:b].tolist()]
-        content = tuple([s for s, keep in zip(stems, self.content[a:b].tolist()) if keep])
-        return Sentence(text, frozenset(stems), content, frozenset(content))
+        return Sentence.of(text, [vocab[i] for i in self.ids[a:b].tolist()], self.content[a:b].tolist())
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
