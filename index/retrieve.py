@@ -12,6 +12,7 @@ import logging
 import math
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +50,10 @@ class Retrieval:
     missing_terms: tuple[str, ...]  # capitalised question words no indexed passage contains
     confidence: float = 1.0  # calibrated probability that the best candidate answers the question
 
+
+# Work a question's search runs beside its own thread (its embedding, a Chroma fetch). Sized for several questions
+# at once (the bot's worker threads); each task is short and never waits on another task of this pool.
+_background = ThreadPoolExecutor(max_workers=8, thread_name_prefix="parley-search")
 
 TextsOf = Callable[[Iterable[int]], dict[int, str]]  # passage rows -> their sentence texts, read in one batch
 
@@ -126,41 +131,45 @@ class Retriever:
         return tuple(out)
 
     def search(self, question: str, *, where: dict | None = None, mask: np.ndarray | None = None) -> Retrieval:
+        """The question's embedding runs on another thread (ONNX Runtime releases the GIL) while BM25 scores the
+        sentences and paragraphs; then Chroma's nearest sentences and the vectors of lexical candidates are
+        fetched at once. Every score is what the same steps in sequence would give."""
         query = self.analyzer.analyze(question)
         missing = self.missing_terms(question, query)
         n = len(self.table)
         if not n:
             return Retrieval(query, [], missing, 0.0)
-        qvec = self.embedder.encode([question])[0]
+        embedding = _background.submit(self.embedder.encode, [question])
+        lex = group_scores(self.lexical, query)
+        if mask is not None:
+            lex = np.where(mask, lex, np.float32(0.0))
+        lexical_rows = top_rows(lex, min(self.k, n)).tolist()
+        para_lex = group_scores(self.para_lexical, query)
+        lexical_vectors = _background.submit(
+            self.vectors.embeddings, self.version, [self.table.passage_id(r) for r in lexical_rows])
+        qvec = embedding.result()[0]
         cands: dict[int, Candidate] = {}
         for hit in self.vectors.query(self.version, qvec, self.k, where):
             row = self.table.row_of(hit.id)
             if row is not None:  # a vector the table lacks (left by a crash) is skipped
                 cands.setdefault(row, Candidate(row)).cos = hit.similarity
                 cands[row].sources.add("dense")
-        lex = group_scores(self.lexical, query)
-        if mask is not None:
-            lex = np.where(mask, lex, np.float32(0.0))
-        for row in top_rows(lex, min(self.k, n)).tolist():
-            cands.setdefault(row, Candidate(row)).sources.add("lexical")
+        vecs = lexical_vectors.result()
+        for row in lexical_rows:
+            c = cands.setdefault(row, Candidate(row))
+            if "dense" not in c.sources and (v := vecs.get(self.table.passage_id(row))) is not None:
+                c.cos = float(np.dot(qvec, v))
+            c.sources.add("lexical")
         if not cands:
             return Retrieval(query, [], missing, 0.0)
-        self._fill_cos(qvec, cands)
-        ranked = self._score(question, query, qvec, list(cands.values()), lex)
+        ranked = self._score(question, query, qvec, list(cands.values()), lex, para_lex)
         confidence = self._confidence(question, query, ranked)
         return Retrieval(query, ranked, missing, confidence)
 
-    def _fill_cos(self, qvec: np.ndarray, cands: dict[int, Candidate]) -> None:
-        need = [r for r, c in cands.items() if "dense" not in c.sources]
-        vecs = self.vectors.embeddings(self.version, [self.table.passage_id(r) for r in need])
-        for r in need:
-            v = vecs.get(self.table.passage_id(r))
-            if v is not None:
-                cands[r].cos = float(np.dot(qvec, v))
-
-    def _score(self, question: str, query: Query, qvec: np.ndarray, cands: list[Candidate], lex: np.ndarray) -> list[Candidate]:
+    def _score(
+        self, question: str, query: Query, qvec: np.ndarray, cands: list[Candidate], lex: np.ndarray, para_lex: np.ndarray
+    ) -> list[Candidate]:
         lex_max = float(lex.max()) or 1.0
-        para_lex = group_scores(self.para_lexical, query)
         para_max = float(para_lex.max()) or 1.0
         pids = self.table.cols["pid"][[c.row for c in cands]].astype(np.int64)
         known = pids < len(self.para_vectors)
