@@ -184,7 +184,7 @@ class Retriever:
         prev, nxt = self.table.neighbours(rows, -1), self.table.neighbours(rows, 1)
         before = self.table.neighbours(rows, -2) if query.parties else prev  # party_feature's context: 2 sentences
         texts = self.texts(r for r in np.concatenate([rows, prev, nxt, before]).tolist() if r >= 0)
-        sent = {r: self.tokens.sentence(r, texts[r]) for r in np.concatenate([rows, prev, nxt]).tolist() if r >= 0}
+        sent = self.tokens.sentences({r: texts[r] for r in np.concatenate([rows, prev, nxt]).tolist() if r >= 0})
         sent[-1] = features.sentence("")  # no neighbour
         base = []
         for i, c in enumerate(cands):

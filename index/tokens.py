@@ -56,9 +56,20 @@ class SentenceTokens:
 
     def sentence(self, row: int, text: str) -> Sentence:
         """What `features.sentence(text)` returns for row `row`'s text, from the stored tokens."""
-        a, b = int(self.ptr[row]), int(self.ptr[row + 1])
-        vocab = self.vocab
-        return Sentence.of(text, [vocab[i] for i in self.ids[a:b].tolist()], self.content[a:b].tolist())
+        return self.sentences({row: text})[row]
+
+    def sentences(self, texts: dict[int, str]) -> dict[int, Sentence]:
+        """`sentence` for each row -> text, the rows' tokens gathered in one read."""
+        rows = np.fromiter(texts, dtype=np.int64, count=len(texts))
+        start, lengths = self.ptr[rows], self.ptr[rows + 1] - self.ptr[rows]
+        ends = np.cumsum(lengths)
+        at = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(start - (ends - lengths), lengths)
+        ids, content, vocab = self.ids[at].tolist(), self.content[at].tolist(), self.vocab
+        out, k = {}, 0
+        for row, n in zip(rows.tolist(), lengths.tolist()):
+            out[row] = Sentence.of(texts[row], [vocab[i] for i in ids[k : k + n]], content[k : k + n])
+            k += n
+        return out
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -76,5 +87,6 @@ class SentenceTokens:
         raw = json.loads(path.read_text())
         if raw.get("format") != FORMAT:
             raise ValueError(f"{folder}: sentence tokens in format {raw.get('format')}, not {FORMAT}")
-        load = lambda name: np.load(folder / name, mmap_mode="r", allow_pickle=False)  # noqa: E731
+        # plain arrays over the mapped files: slicing a np.memmap runs Python code per slice
+        load = lambda name: np.asarray(np.load(folder / name, mmap_mode="r", allow_pickle=False))  # noqa: E731
         return cls(list(raw["stems"]), load("ptr.npy"), load("ids.npy"), load("content.npy"))

@@ -33,6 +33,10 @@ def test_stored_tokens_equal_tokenising_at_query_time(tmp_path: Path) -> None:
     tokens.save(tmp_path / "tokens")
     again = SentenceTokens.load(tmp_path / "tokens")
     assert all(again.sentence(r, t) == features.sentence(t) for r, t in enumerate(texts))
+    some = {r: texts[r] for r in [len(texts) - 1, 0, 3, 2]}  # any order, rows read in one gather
+    assert again.sentences(some) == {r: features.sentence(t) for r, t in some.items()}
+    assert again.sentences(dict(enumerate(texts))) == {r: features.sentence(t) for r, t in enumerate(texts)}
+    assert again.sentences({}) == {}
 
 
 def test_adding_rows_equals_building_them_at_once() -> None:
