@@ -6,6 +6,8 @@ import re
 from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
+from typing import NamedTuple
 
 import numpy as np
 
@@ -69,10 +71,10 @@ class Coverage:
         return have / self.want if self.want else 0.0
 
 
-@dataclass(frozen=True)
-class Sentence:
+class Sentence(NamedTuple):
     """A passage's words as the features read them, tokenised once (a sentence recurs as a candidate and as
-    its neighbours' neighbour)."""
+    its neighbours' neighbour). A named tuple: a question builds ~300 of them, and a frozen dataclass's
+    constructor cost more than the rest of building one."""
 
     text: str
     stems: frozenset[str]  # every word's stem
@@ -82,7 +84,7 @@ class Sentence:
     @classmethod
     def of(cls, text: str, stems: list[str], is_content: list[bool]) -> Sentence:
         """From `word_stems(text)`, computed now or stored with the index (index/tokens.py)."""
-        content = tuple([s for s, keep in zip(stems, is_content) if keep])
+        content = tuple(compress(stems, is_content))
         return cls(text, frozenset(stems), content, frozenset(content))
 
 

@@ -64,10 +64,11 @@ class SentenceTokens:
         start, lengths = self.ptr[rows], self.ptr[rows + 1] - self.ptr[rows]
         ends = np.cumsum(lengths)
         at = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(start - (ends - lengths), lengths)
-        ids, content, vocab = self.ids[at].tolist(), self.content[at].tolist(), self.vocab
+        vocab = self.vocab
+        stems, content = [vocab[i] for i in self.ids[at].tolist()], self.content[at].tolist()
         out, k = {}, 0
         for row, n in zip(rows.tolist(), lengths.tolist()):
-            out[row] = Sentence.of(texts[row], [vocab[i] for i in ids[k : k + n]], content[k : k + n])
+            out[row] = Sentence.of(texts[row], stems[k : k + n], content[k : k + n])
             k += n
         return out
 
