@@ -115,6 +115,15 @@ class ArticleStore:
                 out[art.id] = art
         return out
 
+    def texts(self, ids: list[str]) -> dict[str, str]:
+        """The text of each stored article named (no Article objects, no citations: a question's candidate
+        sentences need only this)."""
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            out.update(self._q(f"SELECT id, text FROM articles WHERE id IN ({','.join('?' * len(chunk))})", tuple(chunk)))
+        return out
+
     def iter_articles(self, batch: int = 500) -> Iterator[Article]:
         """Every article in ingest order, read in batches so a large store is never held in memory."""
         last = 0

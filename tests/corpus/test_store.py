@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+
 from corpus.dedup import Deduper
 from corpus.ingest import ingest_articles, ingest_paths
 from corpus.loaders import make_article
@@ -76,3 +78,21 @@ def test_sources_and_freshness(tmp_path: Path) -> None:
     assert [(s, n) for s, n, _ in store.sources()] == [("Wire", 2), ("Paper", 1)]
     assert store.newest_published() == datetime(2026, 10, 3, tzinfo=timezone.utc)
     assert store.last_ingest() is not None
+
+
+def test_texts_and_the_article_cache(tmp_path: Path) -> None:
+    from corpus.errors import ParleyError
+    from index.articles import ArticleCache
+
+    store = ArticleStore(tmp_path / "a.sqlite3")
+    arts = [make_article(f"Dock talks {i}", f"Day {i}. " + STORY, source="Wire", url=f"https://example.org/{i}") for i in range(3)]
+    for a in arts:
+        store.add(a)
+    ids = [a.id for a in arts]
+    assert store.texts(ids + ["nope"]) == {a.id: a.text for a in arts}
+    cache = ArticleCache(store, size=2)
+    assert cache.texts(ids) == {a.id: a.text for a in arts}
+    assert len(cache._texts) == 2  # bounded: the least recently used went
+    assert cache.many(ids[:1])[ids[0]].text == arts[0].text
+    with pytest.raises(ParleyError, match="parley reindex"):  # the index names an article the store lacks
+        cache.texts(["nope"])
