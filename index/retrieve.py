@@ -91,6 +91,35 @@ def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
     return pos[np.lexsort((pos, -v))]
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """What every candidate's features read of the question, computed once per question."""
+
+    query: Query
+    qtype: str
+    terms: features.QuestionTerms
+    cover: features.Coverage
+    lex: np.ndarray  # BM25 of every sentence
+    lex_max: float
+    para_lex: np.ndarray  # BM25 of every paragraph
+    para_max: float
+
+    @classmethod
+    def of(cls, question: str, query: Query, lexical: LexicalIndex, lex: np.ndarray, para_lex: np.ndarray) -> _Asked:
+        return cls(query, features.question_type(question), features.question_terms(question, lexical),
+                   features.Coverage.of(query, lexical), lex, float(lex.max()) or 1.0, para_lex, float(para_lex.max()) or 1.0)
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """One candidate row's features that do not read the question's vector."""
+
+    pid: int  # its paragraph
+    tail: list[float]  # the base features after para_cos and cos
+    party: float
+    act: float
+
+
 class Retriever:
     """Scores the union of dense and lexical candidates for one index version."""
 
@@ -131,9 +160,11 @@ class Retriever:
         return tuple(out)
 
     def search(self, question: str, *, where: dict | None = None, mask: np.ndarray | None = None) -> Retrieval:
-        """The question's embedding runs on another thread (ONNX Runtime releases the GIL) while BM25 scores the
-        sentences and paragraphs; then Chroma's nearest sentences and the vectors of lexical candidates are
-        fetched at once. Every score is what the same steps in sequence would give."""
+        """Work that waits on something else runs beside work that does not: the question's embedding (ONNX
+        Runtime releases the GIL) beside BM25 over sentences and paragraphs; Chroma's nearest sentences and the
+        lexical candidates' vectors beside the lexical candidates' features (a `chroma run` server answers over
+        HTTP meanwhile; the embedded client holds the GIL, so there the two take turns). Every score is what the
+        same steps in sequence would give."""
         query = self.analyzer.analyze(question)
         missing = self.missing_terms(question, query)
         n = len(self.table)
@@ -144,12 +175,14 @@ class Retriever:
         if mask is not None:
             lex = np.where(mask, lex, np.float32(0.0))
         lexical_rows = top_rows(lex, min(self.k, n)).tolist()
-        para_lex = group_scores(self.para_lexical, query)
+        asked = _Asked.of(question, query, self.lexical, lex, group_scores(self.para_lexical, query))
         lexical_vectors = _background.submit(
             self.vectors.embeddings, self.version, [self.table.passage_id(r) for r in lexical_rows])
         qvec = embedding.result()[0]
+        nearest = _background.submit(self.vectors.query, self.version, qvec, self.k, where)
+        evidence = self._evidence(asked, lexical_rows)
         cands: dict[int, Candidate] = {}
-        for hit in self.vectors.query(self.version, qvec, self.k, where):
+        for hit in nearest.result():
             row = self.table.row_of(hit.id)
             if row is not None:  # a vector the table lacks (left by a crash) is skipped
                 cands.setdefault(row, Candidate(row)).cos = hit.similarity
@@ -162,51 +195,60 @@ class Retriever:
             c.sources.add("lexical")
         if not cands:
             return Retrieval(query, [], missing, 0.0)
-        ranked = self._score(question, query, qvec, list(cands.values()), lex, para_lex)
+        evidence.update(self._evidence(asked, [r for r in cands if r not in evidence]))
+        ranked = self._score(asked, qvec, list(cands.values()), evidence)
         confidence = self._confidence(question, query, ranked)
         return Retrieval(query, ranked, missing, confidence)
 
-    def _score(
-        self, question: str, query: Query, qvec: np.ndarray, cands: list[Candidate], lex: np.ndarray, para_lex: np.ndarray
-    ) -> list[Candidate]:
-        lex_max = float(lex.max()) or 1.0
-        para_max = float(para_lex.max()) or 1.0
-        pids = self.table.cols["pid"][[c.row for c in cands]].astype(np.int64)
+    def _evidence(self, asked: _Asked, rows: list[int]) -> dict[int, _Evidence]:
+        """Each row's features that do not read the question's vector, from its sentence and its neighbours."""
+        if not rows:
+            return {}
+        query = asked.query
+        at = np.asarray(rows, dtype=np.int64)
+        pids = self.table.cols["pid"][at].astype(np.int64).tolist()
+        prev, nxt = self.table.neighbours(at, -1), self.table.neighbours(at, 1)
+        before = self.table.neighbours(at, -2) if query.parties else prev  # party_feature's context: 2 sentences
+        texts = self.texts(r for r in np.concatenate([at, prev, nxt, before]).tolist() if r >= 0)
+        sent = self.tokens.sentences({r: texts[r] for r in np.concatenate([at, prev, nxt]).tolist() if r >= 0})
+        sent[-1] = features.sentence("")  # no neighbour
+        lex, para_lex, cover = asked.lex, asked.para_lex, asked.cover
+        out = {}
+        for i, row in enumerate(rows):
+            own, s_prev, s_next = sent[row], sent[int(prev[i])], sent[int(nxt[i])]
+            pid = pids[i]
+            tail = [
+                float(lex[row]) / asked.lex_max,
+                float(para_lex[pid]) / asked.para_max if pid < len(para_lex) else 0.0,
+                cover.share(own.stems),
+                *features.cues(asked.qtype, own.text),
+                min(len(own.text), 400) / 400,
+                cover.share(own.stems | s_prev.stems),
+                *features.extra_of(asked.terms, own, s_prev, s_next),
+            ]
+            party = 0.0
+            if query.parties:
+                context = " ".join(texts[int(r)] for r in (prev[i], before[i]) if r >= 0)
+                party = party_feature(query, own.text, context)
+            out[row] = _Evidence(pid, tail, party, 1.0 if query.act_in(own.text, own.stems) else 0.0)
+        return out
+
+    def _score(self, asked: _Asked, qvec: np.ndarray, cands: list[Candidate], evidence: dict[int, _Evidence]) -> list[Candidate]:
+        query = asked.query
+        pids = np.array([evidence[c.row].pid for c in cands], dtype=np.int64)
         known = pids < len(self.para_vectors)
         # only the candidates' paragraphs: at a million passages the whole matrix product costs more than the rest
         para_cos = np.zeros(len(cands), dtype=np.float32)
         if known.any():
             para_cos[known] = self.para_vectors[pids[known]] @ qvec
-        qtype = features.question_type(question)
-        terms = features.question_terms(question, self.lexical)
-        cover = features.Coverage.of(query, self.lexical)
-        rows = np.array([c.row for c in cands], dtype=np.int64)
-        prev, nxt = self.table.neighbours(rows, -1), self.table.neighbours(rows, 1)
-        before = self.table.neighbours(rows, -2) if query.parties else prev  # party_feature's context: 2 sentences
-        texts = self.texts(r for r in np.concatenate([rows, prev, nxt, before]).tolist() if r >= 0)
-        sent = self.tokens.sentences({r: texts[r] for r in np.concatenate([rows, prev, nxt]).tolist() if r >= 0})
-        sent[-1] = features.sentence("")  # no neighbour
         base = []
         for i, c in enumerate(cands):
-            own, s_prev, s_next = sent[c.row], sent[int(prev[i])], sent[int(nxt[i])]
-            pid = int(pids[i])
-            c.lex = float(lex[c.row])
-            base.append([
-                float(para_cos[i]),
-                c.cos,
-                c.lex / lex_max,
-                float(para_lex[pid]) / para_max if pid < len(para_lex) else 0.0,
-                cover.share(own.stems),
-                *features.cues(qtype, own.text),
-                min(len(own.text), 400) / 400,
-                cover.share(own.stems | s_prev.stems),
-                *features.extra_of(terms, own, s_prev, s_next),
-            ])
+            ev = evidence[c.row]
+            c.lex = float(asked.lex[c.row])
+            base.append([float(para_cos[i]), c.cos, *ev.tail])
             if query.parties:
-                c.asked_party = True
-                context = " ".join(texts[int(r)] for r in (prev[i], before[i]) if r >= 0)
-                c.party = party_feature(query, own.text, context)
-            c.act = 1.0 if query.act_in(own.text, own.stems) else 0.0
+                c.asked_party, c.party = True, ev.party
+            c.act = ev.act
         x = features.matrix(base)
         scores = self.model.score(x)
         # Only a negotiation question ("what did <party> <act>") gets the party and act bonuses: a general
