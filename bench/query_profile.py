@@ -3,6 +3,7 @@
     python bench/query_profile.py /tmp/parley-scale/100000 [-n 200] [--profile 30] [--dump out.pkl]
     python bench/query_profile.py DATA --dump after.pkl --compare before.pkl
     python bench/query_profile.py DATA --code /tmp/parley-base --dump before.pkl   # another checkout's code
+    python bench/query_profile.py DATA --server    # through `chroma run` (started and stopped here)
 
 The data dir is one bench/scale.py built (opened read-only in spirit: nothing is ingested or reindexed). Wall-clock
 p50/p95 are printed with the process's CPU time per question (all threads), which a busy machine disturbs less.
@@ -16,6 +17,7 @@ order, scores and features within 1e-9, identical quotes and abstentions.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import math
 import pickle
@@ -46,6 +48,7 @@ def parse() -> argparse.Namespace:
     ap.add_argument("--dump", type=Path, help="pickle each question's ranked candidates and answer here")
     ap.add_argument("--compare", type=Path, help="check the answers against this earlier --dump")
     ap.add_argument("--code", type=Path, help="import Parley from this checkout instead of this one")
+    ap.add_argument("--server", action="store_true", help="ask through `chroma run` over the data dir's Chroma files")
     return ap.parse_args()
 
 
@@ -121,7 +124,6 @@ def main() -> None:
     from bench.scale import DerivedEmbedder, open_engine
     from index.embedder import SentenceTransformerEmbedder, set_threads
     from index.evaluate import load_qa
-    from index.retrieve import Retriever
 
     print(f"code: {root}", file=sys.stderr)
     set_threads(1)  # as the bot serves
@@ -136,7 +138,18 @@ def main() -> None:
         real = SentenceTransformerEmbedder()
     if args.embed == "cached":
         real = CachedEmbedder(real, warm + questions)
-    engine = open_engine(args.data, DerivedEmbedder(real, np.zeros((1, real.dim), dtype=np.float32)))
+    with contextlib.ExitStack() as stack:
+        url = ""
+        if args.server:
+            from tests.chroma_server import running_chroma
+
+            url = stack.enter_context(running_chroma(args.data / "chroma")).url
+        engine = open_engine(args.data, DerivedEmbedder(real, np.zeros((1, real.dim), dtype=np.float32)), url)
+        run(args, engine, warm, questions)
+
+
+def run(args: argparse.Namespace, engine: Any, warm: list[str], questions: list[str]) -> None:
+    from index.retrieve import Retriever
 
     # keep the Retrieval behind each answer (a bench-only wrapper: Engine.ask returns only the Answer)
     seen: list[Any] = []
