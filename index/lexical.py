@@ -15,7 +15,8 @@ import logging
 import os
 import re
 import shutil
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,8 @@ import Stemmer
 logger = logging.getLogger(__name__)
 
 PATTERN = r"(?u)\b\w+\b"
+# Bytes of per-term scores each LexicalIndex keeps for terms asked again (see LexicalIndex.postings_scores)
+TERM_CACHE_BYTES = 64 << 20
 TOKENIZER: dict[str, object] = {"pattern": PATTERN, "lower": True, "stemmer": "english", "stopwords": "bm25s-en"}
 K1, B = 1.2, 0.75
 EMPTY = "\u2205"  # the one token of a passage with no content words, so every passage has a length
@@ -159,6 +162,9 @@ class LexicalIndex:
         self._offsets = np.cumsum([0] + [len(s) for s in self.segments])
         self._idf: dict[str, float] = {}  # memo: the index never changes (add returns a new one)
         self._norms: dict[int, np.ndarray] = {}  # per segment, BM25's length normalisation of every passage
+        self._terms: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()  # LRU of postings_scores
+        self._terms_bytes = 0
+        self._terms_lock = threading.Lock()
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> LexicalIndex:
@@ -199,7 +205,32 @@ class LexicalIndex:
 
     def postings_scores(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
         """(rows, float32 BM25 contributions) of the passages containing `token`, or None if the token is
-        unknown: `scores` without the zeros (a common word touches a few percent of a million)."""
+        unknown: `scores` without the zeros (a common word touches a few percent of a million).
+
+        The arrays of recently asked terms are kept (read-only), up to TERM_CACHE_BYTES: a team asks about the
+        same parties and talks again and again, and at a million passages a common term's scores cost more to
+        compute than to add up. The index never changes (`add` returns a new one), so a kept entry is never stale."""
+        with self._terms_lock:
+            kept = self._terms.get(token)
+            if kept is not None:
+                self._terms.move_to_end(token)
+                return kept
+        found = self._postings_scores(token)
+        if found is not None:
+            size = found[0].nbytes + found[1].nbytes
+            if size <= TERM_CACHE_BYTES // 16:  # no single term crowds out the rest
+                for a in found:
+                    a.flags.writeable = False
+                with self._terms_lock:
+                    if token not in self._terms:
+                        self._terms[token] = found
+                        self._terms_bytes += size
+                    while self._terms_bytes > TERM_CACHE_BYTES:
+                        _, (rows, vals) = self._terms.popitem(last=False)
+                        self._terms_bytes -= rows.nbytes + vals.nbytes
+        return found
+
+    def _postings_scores(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
         idf = self.idf(token)
         if not idf:
             return None

@@ -108,3 +108,24 @@ def test_passage_table_round_trip(tmp_path: Path) -> None:
     assert again.neighbours(np.arange(5), 1).tolist() == [1, -1, 3, -1, -1]
     assert again.row_of("b:0") == 4 and again.row_of("a:3") == 3
     assert again.row_of("a:4") is None and again.row_of("c:0") is None and again.row_of("a") is None
+
+
+def test_asked_terms_are_kept_read_only_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import index.lexical
+
+    ix = LexicalIndex.build(DOCS + MORE)
+    first = ix.postings_scores("sanction")
+    assert first is not None and ix.postings_scores("sanction") is first  # kept: the same arrays again
+    with pytest.raises(ValueError):  # callers cannot change what later questions read
+        first[1][0] = 99.0
+    docs = [" ".join(f"envoy{j}" for j in range(i, i + 3)) for i in range(60)]  # 62 terms, in up to 3 passages each
+    terms = sorted({t for d in docs for t in tokenize(d)})
+    want = {t: LexicalIndex.build(docs).scores(t) for t in terms}
+    largest = max(sum(a.nbytes for a in LexicalIndex.build(docs).postings_scores(t) or ()) for t in terms)
+    monkeypatch.setattr(index.lexical, "TERM_CACHE_BYTES", 16 * largest)  # every term may be kept, 16 at the least
+    small = LexicalIndex.build(docs)
+    for _ in range(2):
+        for t in terms:
+            assert np.array_equal(small.scores(t), want[t]), t
+    assert len(terms) > len(small._terms) >= 16  # the least recently asked went
+    assert small._terms_bytes == sum(r.nbytes + v.nbytes for r, v in small._terms.values()) <= 16 * largest
