@@ -7,9 +7,9 @@ articles are identical, grouped into articles of ~12 sentences. The naive baseli
 `SentenceTransformer.encode` on the plain sentences plus `collection.add`, one batch after another. Parley's
 number is its whole ingest (load, dedup, split, embed "title: sentence" and each paragraph, Chroma, BM25) with
 the configured backend (`index.backend`, fp32 `onnx` by default) and again with int8, then a reindex with the
-same embedder (which reuses the live version's vectors). Model load is excluded
-from all. A second table times the model alone on the same sentences: sentence-transformers as the baseline
-calls it, and each of Parley's backends. Latency is the warm `Engine.ask` (p50/p95 over 200 questions),
+same embedder (which reuses the live version's vectors). The naive and Parley ingests run alternately, twice,
+and each reports its best (one run of either moved by up to a third on this VM). Model load is excluded from all.
+A second table times the model alone on the same sentences: sentence-transformers as the baseline calls it, and each of Parley's backends. Latency is the warm `Engine.ask` (p50/p95 over 200 questions),
 embedded and, with --server, against a `chroma run` started here. RSS is this process's peak.
 """
 
@@ -133,14 +133,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         texts = write_corpus(root / "corpus", sentences(), args.passages)
-        base = naive(plain, texts, root / "naive")
         settings = load_settings(REPO / "config" / "parley.toml", root / "data")
         embedder = load_embedder(settings.index.model, settings.index.batch_size, settings.index.backend)
+
+        def parley(data: Path) -> tuple[Engine, float]:
+            engine = Engine(settings.index, data, load_tracked(settings.negotiations_file), embedder=embedder)
+            t = time.perf_counter()
+            engine.ingest([root / "corpus"])
+            return engine, len(engine._state.table) / (time.perf_counter() - t)  # type: ignore[union-attr]
+
+        # naive and Parley alternately, twice, best of each: one run of either moved by up to a third here
+        naive_runs = [naive(plain, texts, root / "naive")]
+        engine, first = parley(root / "data")
+        naive_runs.append(naive(plain, texts, root / "naive2"))
+        again, second = parley(root / "data2")
+        again.close()
+        base, mine = max(naive_runs), max(first, second)
         models = model_speeds(plain, texts[:2000], settings.index.batch_size)
-        engine = Engine(settings.index, root / "data", load_tracked(settings.negotiations_file), embedder=embedder)
-        t = time.perf_counter()
-        engine.ingest([root / "corpus"])
-        mine = len(engine._state.table) / (time.perf_counter() - t)  # type: ignore[union-attr]
         t = time.perf_counter()
         engine.reindex(force=True)  # same embedder: the live version's vectors are read back, not re-embedded
         reindex_rate = len(engine._state.table) / (time.perf_counter() - t)  # type: ignore[union-attr]
@@ -170,6 +179,8 @@ def main() -> None:
              "|---|---|---|---|---|---|---|---|---|"]
     for mode, p50, p95 in rows:
         lines.append(f"| {args.passages} | {base:.0f} | {mine:.0f} | {mine / base:.2f} | {mode} | {p50:.0f} | {p95:.0f} | {rss:.0f} | {size:.0f} |")
+    lines += ["", f"Ingest is the best of two runs each, alternating: naive {naive_runs[0]:.0f} and {naive_runs[1]:.0f} "
+              f"passages/s, Parley {first:.0f} and {second:.0f}."]
     lines += ["", f"Parley's ingest with the `{other}` backend in the same run: {other_rate:.0f} passages/s, "
               f"{other_rate / base:.2f}× the naive baseline. A reindex of the same corpus with the same embedder "
               f"(vectors of unchanged texts read back from the live version, quality gate included): {reindex_rate:.0f} "
