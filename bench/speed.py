@@ -9,8 +9,9 @@ number is its whole ingest (load, dedup, split, embed "title: sentence" and each
 the configured backend (`index.backend`, fp32 `onnx` by default) and again with int8, then a reindex with the
 same embedder (which reuses the live version's vectors). The naive and Parley ingests run alternately, twice,
 and each reports its best (one run of either moved by up to a third on this VM). Model load is excluded from all.
-A second table times the model alone on the same sentences: sentence-transformers as the baseline calls it, and each of Parley's backends. Latency is the warm `Engine.ask` (p50/p95 over 200 questions),
-embedded and, with --server, against a `chroma run` started here. RSS is this process's peak.
+A second table times the model alone on the same sentences: sentence-transformers as the baseline calls it,
+and each of Parley's backends. Latency is the warm `Engine.ask` (p50/p95 over 200 questions), embedded and,
+with --server, against a `chroma run` started here. RSS is this process's peak.
 """
 
 from __future__ import annotations
