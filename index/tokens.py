@@ -54,12 +54,9 @@ class SentenceTokens:
         return SentenceTokens(vocab, ptr, np.concatenate([self.ids, np.asarray(ids, dtype=np.int32)]),
                               np.concatenate([self.content, np.asarray(keep, dtype=bool)]))
 
-    def sentence(self, row: int, text: str) -> Sentence:
-        """What `features.sentence(text)` returns for row `row`'s text, from the stored tokens."""
-        return self.sentences({row: text})[row]
-
     def sentences(self, texts: dict[int, str]) -> dict[int, Sentence]:
-        """`sentence` for each row -> text, the rows' tokens gathered in one read."""
+        """What `features.sentence(text)` returns for each row -> text, from the stored tokens (the rows' tokens
+        gathered in one read)."""
         rows = np.fromiter(texts, dtype=np.int64, count=len(texts))
         start, lengths = self.ptr[rows], self.ptr[rows + 1] - self.ptr[rows]
         ends = np.cumsum(lengths)

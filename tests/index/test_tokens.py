@@ -28,14 +28,14 @@ def test_stored_tokens_equal_tokenising_at_query_time(tmp_path: Path) -> None:
     texts = demo_texts()
     tokens = SentenceTokens.build(texts)
     assert len(tokens) == len(texts)
-    for row, text in enumerate(texts):
-        assert tokens.sentence(row, text) == features.sentence(text), text
+    want = {r: features.sentence(t) for r, t in enumerate(texts)}
+    assert tokens.sentences(dict(enumerate(texts))) == want
     tokens.save(tmp_path / "tokens")
     again = SentenceTokens.load(tmp_path / "tokens")
-    assert all(again.sentence(r, t) == features.sentence(t) for r, t in enumerate(texts))
+    assert again.sentences(dict(enumerate(texts))) == want
     some = {r: texts[r] for r in [len(texts) - 1, 0, 3, 2]}  # any order, rows read in one gather
-    assert again.sentences(some) == {r: features.sentence(t) for r, t in some.items()}
-    assert again.sentences(dict(enumerate(texts))) == {r: features.sentence(t) for r, t in enumerate(texts)}
+    assert again.sentences(some) == {r: want[r] for r in some}
+    assert again.sentences({5: texts[5]}) == {5: want[5]}
     assert again.sentences({}) == {}
 
 
@@ -46,7 +46,7 @@ def test_adding_rows_equals_building_them_at_once() -> None:
     grown = first.add(texts[half:])
     whole = SentenceTokens.build(texts)
     assert grown.vocab[: len(first.vocab)] == first.vocab and len(first) == half  # old numbers kept, old object unchanged
-    assert all(grown.sentence(r, t) == whole.sentence(r, t) for r, t in enumerate(texts))
+    assert grown.sentences(dict(enumerate(texts))) == whole.sentences(dict(enumerate(texts)))
 
 
 def test_missing_or_other_format_is_a_value_error(tmp_path: Path) -> None:
