@@ -175,9 +175,9 @@ class Retriever:
         if mask is not None:
             lex = np.where(mask, lex, np.float32(0.0))
         lexical_rows = top_rows(lex, min(self.k, n)).tolist()
+        lexical_ids = [self.table.passage_id(r) for r in lexical_rows]
         asked = _Asked.of(question, query, self.lexical, lex, group_scores(self.para_lexical, query))
-        lexical_vectors = _background.submit(
-            self.vectors.embeddings, self.version, [self.table.passage_id(r) for r in lexical_rows])
+        lexical_vectors = _background.submit(self.vectors.embeddings, self.version, lexical_ids)
         qvec = embedding.result()[0]
         nearest = _background.submit(self.vectors.query, self.version, qvec, self.k, where)
         evidence = self._evidence(asked, lexical_rows)
@@ -188,9 +188,9 @@ class Retriever:
                 cands.setdefault(row, Candidate(row)).cos = hit.similarity
                 cands[row].sources.add("dense")
         vecs = lexical_vectors.result()
-        for row in lexical_rows:
+        for row, passage_id in zip(lexical_rows, lexical_ids):
             c = cands.setdefault(row, Candidate(row))
-            if "dense" not in c.sources and (v := vecs.get(self.table.passage_id(row))) is not None:
+            if "dense" not in c.sources and (v := vecs.get(passage_id)) is not None:
                 c.cos = float(np.dot(qvec, v))
             c.sources.add("lexical")
         if not cands:
