@@ -28,6 +28,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -148,7 +149,7 @@ def query(args: argparse.Namespace) -> dict[str, float]:
             "naive_p50": naive_p50, "naive_p95": naive_p95, **in_flight(engine.ask, questions, CONCURRENT)}
 
 
-def in_flight(ask, questions: list[str], n: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def in_flight(ask: Callable[[str], object], questions: list[str], n: int) -> dict[str, float]:
     """Questions per second with `n` asked at once on worker threads (the bot's asyncio.to_thread), and the
     cores this process kept busy meanwhile (CPU seconds over wall seconds)."""
     before, t = os.times(), time.perf_counter()
