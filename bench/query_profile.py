@@ -11,7 +11,7 @@ Questions are the first `-n` of squad-a's QA file, after `--warmup` others that 
 `--embed cached` the questions are embedded before timing, so the numbers leave out the model (otherwise the
 configured backend, as the bot loads it). `--dump` pickles, per question, every ranked candidate's (row, score,
 learned, features) and the Answer; `--compare` checks a dump against an earlier one: same candidates in the same
-order, scores and features within 1e-9, identical quotes and abstentions.
+order, scores and features within 1e-9 (`--tolerance`), identical quotes and abstentions.
 """
 
 from __future__ import annotations
@@ -47,6 +47,9 @@ def parse() -> argparse.Namespace:
     ap.add_argument("--sort", default="tottime", help="cProfile sort key (tottime, cumulative, ...)")
     ap.add_argument("--dump", type=Path, help="pickle each question's ranked candidates and answer here")
     ap.add_argument("--compare", type=Path, help="check the answers against this earlier --dump")
+    ap.add_argument("--tolerance", type=float, default=TOLERANCE,
+                    help="largest difference in a score or feature --compare accepts (default %(default)g; 1e-6 when a "
+                         "change reads a cosine's vector from another copy: Chroma returns it renormalised)")
     ap.add_argument("--code", type=Path, help="import Parley from this checkout instead of this one")
     ap.add_argument("--server", action="store_true", help="ask through `chroma run` over the data dir's Chroma files")
     return ap.parse_args()
@@ -77,8 +80,8 @@ def record(retrieval: Any, answer: Any) -> dict[str, Any]:
     }
 
 
-def differences(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
-    """Human-readable differences between two dumps (none when identical within TOLERANCE), and the questions
+def differences(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]], tol: float = TOLERANCE) -> tuple[list[str], list[str]]:
+    """Human-readable differences between two dumps (none when identical within `tol`), and the questions
     left out because Chroma returned other nearest sentences.
 
     An embedded Chroma replays the records its HNSW files lack (the last write batch) into the graph each time
@@ -98,23 +101,23 @@ def differences(before: dict[str, dict[str, Any]], after: dict[str, dict[str, An
         else:
             for ca, cb in zip(a["candidates"], b["candidates"]):
                 nums = [(ca[1], cb[1]), (ca[2], cb[2]), *zip(ca[3], cb[3])]
-                if len(ca[3]) != len(cb[3]) or any(not math.isclose(x, y, rel_tol=0, abs_tol=TOLERANCE) for x, y in nums):
+                if len(ca[3]) != len(cb[3]) or any(not math.isclose(x, y, rel_tol=0, abs_tol=tol) for x, y in nums):
                     out.append(f"{q!r}: row {ca[0]} scores or features differ")
                     break
-        if not math.isclose(a["confidence"], b["confidence"], rel_tol=0, abs_tol=TOLERANCE) or a["missing"] != b["missing"]:
+        if not math.isclose(a["confidence"], b["confidence"], rel_tol=0, abs_tol=tol) or a["missing"] != b["missing"]:
             out.append(f"{q!r}: confidence or missing terms differ")
-        if not same_answer(a["answer"], b["answer"]):
+        if not same_answer(a["answer"], b["answer"], tol):
             out.append(f"{q!r}: answers differ")
     return out, skipped
 
 
-def same_answer(a: Any, b: Any) -> bool:
+def same_answer(a: Any, b: Any, tol: float = TOLERANCE) -> bool:
     def key(ans: Any) -> tuple[Any, ...]:
         quotes = [(q.text, q.article_id, q.start, q.end, q.also_reported_by, q.later_report, q.published) for q in ans.quotes + ans.nearest + ans.more]
         return (ans.abstained, ans.reason, ans.reason_text, len(ans.quotes), len(ans.nearest), len(ans.more), quotes)
 
     scores = [(x.score, y.score) for x, y in zip(a.quotes + a.nearest + a.more, b.quotes + b.nearest + b.more)]
-    return key(a) == key(b) and all(math.isclose(x, y, rel_tol=0, abs_tol=TOLERANCE) for x, y in scores)
+    return key(a) == key(b) and all(math.isclose(x, y, rel_tol=0, abs_tol=tol) for x, y in scores)
 
 
 def main() -> None:
@@ -187,7 +190,7 @@ def run(args: argparse.Namespace, engine: Any, warm: list[str], questions: list[
     if args.dump:
         args.dump.write_bytes(pickle.dumps(dump))
     if args.compare:
-        diffs, skipped = differences(pickle.loads(args.compare.read_bytes()), dump)
+        diffs, skipped = differences(pickle.loads(args.compare.read_bytes()), dump, args.tolerance)
         print(f"{len(dump) - len(skipped)} questions compared with {args.compare}: "
               f"{'identical' if not diffs else f'{len(diffs)} differences'}; {len(skipped)} skipped (Chroma returned "
               f"other nearest sentences: {[q[:40] for q in skipped]})")

@@ -22,6 +22,7 @@ from corpus.store import ArticleStore
 from index.calibration import Model
 from index.embedder import Embedder
 from index.lexical import LexicalIndex
+from index.rowvectors import ChromaRows, Rows, Writer, open_rows
 from index.table import PassageTable
 from index.tokens import SentenceTokens
 from index.types import Passage
@@ -50,6 +51,7 @@ class IndexState:
     para_lexical: LexicalIndex
     para_vectors: np.ndarray  # one embedding per paragraph (row = PassageTable pid)
     tokens: SentenceTokens  # each passage's words as the features read them
+    sentence_vectors: Rows  # each passage's vector, as Chroma holds it (index/rowvectors.py)
 
 
 def new_version() -> str:
@@ -138,6 +140,7 @@ def embed_into(
     progress: Progress | None,
     cancel: threading.Event | None = None,
     known: KnownVectors | None = None,
+    sink: Callable[[np.ndarray], None] | None = None,
 ) -> int:
     """Embed `passages` (table rows from `first_row` on) into collection `version`, in batches.
 
@@ -146,6 +149,7 @@ def embed_into(
         batch_size: the embedder's batch size (`index.batch_size`); a Chroma batch is 32 of them, at least 256.
         cancel: checked between batches; when set, Cancelled is raised.
         known: vectors to reuse instead of embedding (a reindex with the live version's embedder).
+        sink: given each batch's vectors in passage order (the version's sentence vectors file).
 
     Returns:
         how many texts were embedded (the rest were repeats or reused).
@@ -161,6 +165,8 @@ def embed_into(
         embedded += n
         metas = [vector_metadata(p, first_row + i + j, articles[p.article_id]) for j, p in enumerate(chunk)]
         vectors.add(version, [p.id for p in chunk], vecs, metas)
+        if sink is not None:
+            sink(vecs)
         if progress:
             progress(min(i + batch, len(passages)), len(passages))
     if progress and not passages:
@@ -206,6 +212,7 @@ def build(
     article: ArticleLookup,
     embedder: Embedder,
     model: Model,
+    new_vectors: Writer,
     reuse: IndexState | None = None,
     known: KnownVectors | None = None,
 ) -> IndexState:
@@ -213,8 +220,11 @@ def build(
 
     With `reuse` (the live state) `passages` are new rows appended to it: its table is extended, its
     lexical indexes get a segment, its paragraph vectors are kept; nothing already indexed is re-read.
-    `model` is the scoring model whose abstention record is kept in meta.json; `known` has paragraph vectors
-    to reuse (a reindex with the live version's embedder)."""
+    `model` is the scoring model whose abstention record is kept in meta.json; `new_vectors` holds the sentence
+    vectors of `passages` in order (embed_into's sink); `known` has paragraph vectors to reuse (a reindex with the
+    live version's embedder)."""
+    if new_vectors.rows != len(passages):
+        raise ParleyError(f"{new_vectors.rows} sentence vectors for {len(passages)} passages; the build is incomplete")
     files = f"{version}.{int(time.time() * 1000)}"
     folder = index_dir / files
     published: dict[str, int] = {}
@@ -239,6 +249,7 @@ def build(
     else:
         para_lexical, para_vectors = reuse.para_lexical.add(para_texts), np.vstack([reuse.para_vectors, new]).astype(np.float32)
     table.save(folder)
+    sentence_vectors = new_vectors.finish(folder, reuse.sentence_vectors if reuse is not None else None)
     lexical.save(folder / "lexical")
     para_lexical.save(folder / "lexical_para")
     np.save(folder / "paragraphs.npy", para_vectors, allow_pickle=False)
@@ -255,7 +266,7 @@ def build(
         "abstain": model.record(),
     }
     (folder / "meta.json").write_text(json.dumps(meta, indent=2))
-    return IndexState(version, files, table, lexical, meta, para_lexical, para_vectors, tokens)
+    return IndexState(version, files, table, lexical, meta, para_lexical, para_vectors, tokens, sentence_vectors)
 
 
 def switch(store: ArticleStore, index_dir: Path, old: IndexState | None, new: IndexState) -> IndexState:
@@ -283,8 +294,9 @@ def drop_leftovers(vectors: VectorStore, index_dir: Path, live: IndexState | Non
     return removed
 
 
-def load_live(store: ArticleStore, index_dir: Path, article: ArticleLookup) -> IndexState | None:
-    """The state the live pointer names, loaded from its folder under `index_dir` (None when nothing is live)."""
+def load_live(store: ArticleStore, index_dir: Path, article: ArticleLookup, vectors: VectorStore) -> IndexState | None:
+    """The state the live pointer names, loaded from its folder under `index_dir` (None when nothing is live).
+    `vectors` supplies a sentence vectors file an older index lacks (index/rowvectors.py)."""
     raw = store.get_meta(LIVE_KEY)
     if not raw:
         return None
@@ -308,6 +320,8 @@ def load_live(store: ArticleStore, index_dir: Path, article: ArticleLookup) -> I
         load_or_rebuild(folder / "lexical_para", LexicalIndex.load, LexicalIndex.build, paras),
         np.load(folder / "paragraphs.npy", mmap_mode="r", allow_pickle=False),  # paged in as questions touch it
         load_or_rebuild(folder / "tokens", SentenceTokens.load, SentenceTokens.build, sentences),
+        open_rows(folder, len(table), int(meta["dim"]),
+                  ChromaRows(lambda ids: vectors.embeddings(live["version"], ids), table.passage_id, len(table), int(meta["dim"]))),
     )
 
 

@@ -45,6 +45,7 @@ from index.passages import split_passages
 from index.query import QueryAnalyzer
 from index.quotes import Policy, answer, build_quotes
 from index.retrieve import Retriever
+from index.rowvectors import Writer
 from index.settings import IndexSettings
 from index.timeframe import parse_timeframe
 from index.types import Answer, Passage, Quote
@@ -98,7 +99,7 @@ class Engine:
         self._stale_warned: set[str] = set()  # index versions already warned about a refitted scorer
         self._write = threading.Lock()
         self._article = ArticleCache(self.store)
-        self._state = load_live(self.store, self.index_dir, self._article)
+        self._state = load_live(self.store, self.index_dir, self._article, self.vectors)
         settle_heap(self._state)
         self.last_gate: GateReport | None = None  # the quality gate's comparison from the last reindex
 
@@ -159,11 +160,16 @@ class Engine:
                 self.vectors.check_model(version, self.embedder.name, self.embedder.dim)
             new = [p for a in pending for p in split_passages(a)]
             first_row = len(state.table) if state else 0
-            embed_into(
-                self.vectors, self.embedder, version, new, first_row, {a.id: a for a in pending},
-                batch_size=self.settings.batch_size, progress=progress,
-            )
-            self._switch(self._build(version, new, reuse=state))
+            sink = Writer(self.index_dir, self.embedder.dim)
+            try:
+                embed_into(
+                    self.vectors, self.embedder, version, new, first_row, {a.id: a for a in pending},
+                    batch_size=self.settings.batch_size, progress=progress, sink=sink,
+                )
+                built = self._build(version, new, sink, reuse=state)
+            finally:
+                sink.discard()
+            self._switch(built)
             self._article.cache_clear()
             return len(new)
 
@@ -188,17 +194,20 @@ class Engine:
             version = new_version()
             self.vectors.create(version, self.embedder.name, self.embedder.dim)
             logger.info("reindex: building version %s from %d articles", version, len(articles))
+            sink = Writer(self.index_dir, self.embedder.dim)
             try:
                 passages = [p for a in articles for p in split_passages(a)]
                 embedded = embed_into(
                     self.vectors, self.embedder, version, passages, 0, by_id,
-                    batch_size=self.settings.batch_size, progress=progress, cancel=cancel, known=known,
+                    batch_size=self.settings.batch_size, progress=progress, cancel=cancel, known=known, sink=sink,
                 )
+                logger.info("reindex: %d of %d sentences embedded, the rest reused or repeated", embedded, len(passages))
+                candidate = self._build(version, passages, sink, known=known)
             except BaseException:
                 self.vectors.drop(version)
                 raise
-            logger.info("reindex: %d of %d sentences embedded, the rest reused or repeated", embedded, len(passages))
-            candidate = self._build(version, passages, known=known)
+            finally:
+                sink.discard()
             try:
                 self.last_gate = self.gate(candidate, old) if self.settings.quality_gate else None
                 if cancel is not None and cancel.is_set():
@@ -246,11 +255,12 @@ class Engine:
                 return 0, 0
             return resync(self.vectors, self.store, state, lambda texts: self.embedder.encode(texts))
 
-    def _build(self, version: str, passages: list[Passage], reuse: IndexState | None = None, known: KnownVectors | None = None) -> IndexState:
+    def _build(self, version: str, passages: list[Passage], new_vectors: Writer, reuse: IndexState | None = None,
+               known: KnownVectors | None = None) -> IndexState:
         """A new state's files, not yet live (see index.build.build)."""
         return build(
             self.index_dir, version, passages, store=self.store, article=self._article,
-            embedder=self.embedder, model=self._model(), reuse=reuse, known=known,
+            embedder=self.embedder, model=self._model(), new_vectors=new_vectors, reuse=reuse, known=known,
         )
 
     def _switch(self, state: IndexState) -> None:
@@ -267,6 +277,7 @@ class Engine:
             lexical=state.lexical,
             para_lexical=state.para_lexical,
             para_vectors=state.para_vectors,
+            sentence_vectors=state.sentence_vectors,
             vectors=self.vectors,
             version=state.version,
             embedder=embedder,

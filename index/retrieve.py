@@ -22,6 +22,7 @@ from index.calibration import Model
 from index.embedder import Embedder
 from index.lexical import LexicalIndex, stem, tokenize, words
 from index.query import Query, QueryAnalyzer
+from index.rowvectors import Rows
 from index.table import PassageTable
 from index.tokens import SentenceTokens
 from index.vectors import VectorStore
@@ -130,6 +131,7 @@ class Retriever:
         lexical: LexicalIndex,
         para_lexical: LexicalIndex,
         para_vectors: np.ndarray,
+        sentence_vectors: Rows,
         vectors: VectorStore,
         version: str,
         embedder: Embedder,
@@ -140,6 +142,7 @@ class Retriever:
         candidates: int = 40,
     ):
         self.table, self.lexical, self.para_lexical, self.para_vectors = table, lexical, para_lexical, para_vectors
+        self.sentence_vectors = sentence_vectors
         self.vectors, self.version, self.embedder, self.analyzer = vectors, version, embedder, analyzer
         self.texts, self.tokens = texts, tokens
         self.model = model
@@ -161,10 +164,10 @@ class Retriever:
 
     def search(self, question: str, *, where: dict | None = None, mask: np.ndarray | None = None) -> Retrieval:
         """Work that waits on something else runs beside work that does not: the question's embedding (ONNX
-        Runtime releases the GIL) beside BM25 over sentences and paragraphs; Chroma's nearest sentences and the
-        lexical candidates' vectors beside the lexical candidates' features (a `chroma run` server answers over
-        HTTP meanwhile; the embedded client holds the GIL, so there the two take turns). Every score is what the
-        same steps in sequence would give."""
+        Runtime releases the GIL) beside BM25 over sentences and paragraphs; Chroma's nearest sentences beside the
+        lexical candidates' features (a `chroma run` server answers over HTTP meanwhile; the embedded client holds
+        the GIL, so there the two take turns). The lexical candidates' vectors are read from the version's own
+        file, not Chroma. Every score is what the same steps in sequence would give."""
         query = self.analyzer.analyze(question)
         missing = self.missing_terms(question, query)
         n = len(self.table)
@@ -175,9 +178,7 @@ class Retriever:
         if mask is not None:
             lex = np.where(mask, lex, np.float32(0.0))
         lexical_rows = top_rows(lex, min(self.k, n)).tolist()
-        lexical_ids = [self.table.passage_id(r) for r in lexical_rows]
         asked = _Asked.of(question, query, self.lexical, lex, group_scores(self.para_lexical, query))
-        lexical_vectors = _background.submit(self.vectors.embeddings, self.version, lexical_ids)
         qvec = embedding.result()[0]
         nearest = _background.submit(self.vectors.query, self.version, qvec, self.k, where)
         evidence = self._evidence(asked, lexical_rows)
@@ -187,11 +188,11 @@ class Retriever:
             if row is not None:  # a vector the table lacks (left by a crash) is skipped
                 cands.setdefault(row, Candidate(row)).cos = hit.similarity
                 cands[row].sources.add("dense")
-        vecs = lexical_vectors.result()
-        for row, passage_id in zip(lexical_rows, lexical_ids):
+        lexical_cos = (self.sentence_vectors.get(lexical_rows) @ qvec).tolist()
+        for row, cos in zip(lexical_rows, lexical_cos):
             c = cands.setdefault(row, Candidate(row))
-            if "dense" not in c.sources and (v := vecs.get(passage_id)) is not None:
-                c.cos = float(np.dot(qvec, v))
+            if "dense" not in c.sources:
+                c.cos = cos
             c.sources.add("lexical")
         if not cands:
             return Retrieval(query, [], missing, 0.0)
