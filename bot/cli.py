@@ -186,7 +186,7 @@ def feedback_export(
 @app.command()
 def stats(
     check: Annotated[bool, typer.Option("--check", help="Also check that the article store, the passage table and Chroma agree (exit 1 if not).")] = False,
-    repair: Annotated[bool, typer.Option("--repair", help="Fix what --check finds (re-embed missing vectors, delete strays, index unindexed articles, rebuild if passages lost their article).")] = False,
+    repair: Annotated[bool, typer.Option("--repair", help="Fix what --check finds (put missing vectors back from the index's own copy, delete strays, index unindexed articles, rebuild if passages lost their article).")] = False,
 ) -> None:
     """Articles, passages, index version, model, last ingest and vectors per collection; --check / --repair."""
     from index.health import check as check_health, repair as repair_health

@@ -22,7 +22,7 @@ from corpus.store import ArticleStore
 from index.calibration import Model
 from index.embedder import Embedder
 from index.lexical import LexicalIndex
-from index.rowvectors import ChromaRows, Rows, Writer, open_rows
+from index.rowvectors import ChromaRows, Rows, RowVectors, Writer, open_rows
 from index.table import PassageTable
 from index.tokens import SentenceTokens
 from index.types import Passage
@@ -174,14 +174,16 @@ def embed_into(
     return embedded
 
 
-def resync(vectors: VectorStore, store: ArticleStore, state: IndexState, encode: Callable[[list[str]], np.ndarray]) -> tuple[int, int]:
-    """Make `state`'s collection hold exactly one vector per passage: re-embed missing ones, delete strays.
+def resync(vectors: VectorStore, store: ArticleStore, state: IndexState, encode: Callable[[list[str]], np.ndarray]) -> tuple[int, int, int]:
+    """Make `state`'s collection hold exactly one vector per passage: put back missing ones, delete strays. A
+    missing vector is copied from the version's own sentence vectors file; only one the file lacks too (a row
+    of zeros, written for a vector Chroma had already lost when the file was made from it) is embedded again.
 
     Args:
-        encode: embeds passage texts (only called when vectors are missing, so a model loads only then).
+        encode: embeds passage texts (only called for vectors the file lacks, so a model loads only then).
 
     Returns:
-        (added, deleted)."""
+        (added, deleted, of the added how many were embedded)."""
     table = state.table
     have = vectors.ids(state.version)
     rows = {table.passage_id(r): r for r in range(len(table))}
@@ -190,6 +192,8 @@ def resync(vectors: VectorStore, store: ArticleStore, state: IndexState, encode:
         vectors.delete(state.version, stray)
     missing = [rows[pid] for pid in sorted(rows.keys() - have)]
     arts = store.get_many(sorted({table.article_id(r) for r in missing}))
+    local = state.sentence_vectors if isinstance(state.sentence_vectors, RowVectors) else None  # not Chroma itself
+    embedded = 0
     for i in range(0, len(missing), 256):
         chunk = missing[i : i + 256]
         texts, metas = [], []
@@ -199,8 +203,13 @@ def resync(vectors: VectorStore, store: ArticleStore, state: IndexState, encode:
             passage = Passage(table.passage_id(r), art.id, int(table.cols["seq"][r]), int(table.cols["para"][r]), start, end, art.text[start:end])
             texts.append(passage_text_for_embedding(art.title, passage.text))
             metas.append(vector_metadata(passage, r, art))
-        vectors.add(state.version, [table.passage_id(r) for r in chunk], encode(texts), metas)
-    return len(missing), len(stray)
+        vecs = local.get(chunk) if local is not None else np.zeros((len(chunk), state.meta["dim"]), dtype=np.float32)
+        lacking = np.flatnonzero(~vecs.any(axis=1))
+        if len(lacking):
+            vecs[lacking] = encode([texts[k] for k in lacking])
+            embedded += len(lacking)
+        vectors.add(state.version, [table.passage_id(r) for r in chunk], vecs, metas)
+    return len(missing), len(stray), embedded
 
 
 def build(

@@ -246,13 +246,13 @@ class Engine:
             self.settings.quality_gate_tolerance,
         )
 
-    def resync_vectors(self) -> tuple[int, int]:
-        """Make the live collection hold exactly one vector per passage: re-embed missing ones, delete strays.
-        Returns (added, deleted)."""
+    def resync_vectors(self) -> tuple[int, int, int]:
+        """Make the live collection hold exactly one vector per passage: put back missing ones (from the index's
+        own sentence vectors file, embedding only what it lacks), delete strays. Returns (added, deleted, embedded)."""
         with self._write:
             state = self._state
             if state is None:
-                return 0, 0
+                return 0, 0, 0
             return resync(self.vectors, self.store, state, lambda texts: self.embedder.encode(texts))
 
     def _build(self, version: str, passages: list[Passage], new_vectors: Writer, reuse: IndexState | None = None,

@@ -1,7 +1,7 @@
 """Index health: does the live index agree with the article store and with its Chroma collection?
 
 `check` lists every disagreement with a count and an example; `repair` fixes what can be fixed in place
-(missing vectors re-embedded, stray vectors deleted, unindexed articles indexed, leftover versions dropped) and
+(missing vectors put back, stray vectors deleted, unindexed articles indexed, leftover versions dropped) and
 rebuilds when passages name articles the store no longer has. Used by `parley stats --check` / `--repair`.
 """
 
@@ -83,7 +83,8 @@ def repair(engine: Engine, health: Health | None = None) -> list[str]:
         return done + [f"rebuilt the index as version {version}"]
     if "missing_vectors" in codes or "stray_vectors" in codes:
         fixed = engine.resync_vectors()
-        done.append(f"re-embedded {fixed[0]} missing vector(s), deleted {fixed[1]} stray vector(s)")
+        done.append(f"restored {fixed[0]} missing vector(s) ({fixed[2]} embedded again, the rest copied from the "
+                    f"index's own sentence vectors), deleted {fixed[1]} stray vector(s)")
     if "unindexed_articles" in codes:
         done.append(f"indexed {engine.index_pending()} passage(s) of unindexed articles")
     return done

@@ -38,7 +38,8 @@ def test_every_disagreement_is_found_and_repaired_in_place(tmp_path: Path) -> No
     assert found == {"missing_vectors": 3, "stray_vectors": 1, "leftover_versions": 1, "unindexed_articles": 1}
     assert lost[0] in " ".join(health.lines())
     done = repair(engine)
-    assert any("re-embedded 3 missing vector(s), deleted 1 stray" in d for d in done)
+    assert any("restored 3 missing vector(s) (0 embedded again, the rest copied from the index's own sentence vectors), "
+               "deleted 1 stray" in d for d in done)
     assert check(engine).ok and engine.stats()["index_version"] == version  # fixed in place, no rebuild
     assert engine.ask("Where did negotiators meet on Friday?").quotes[0].text.startswith("Negotiators met again")
 
@@ -67,4 +68,4 @@ def test_cli_check_exits_1_until_repaired(tmp_path: Path) -> None:
     assert "(live)" in checked.output
     repaired = runner.invoke(app, [*args, "--repair"])
     assert repaired.exit_code == 0, repaired.output
-    assert "repair: re-embedded 1 missing vector(s)" in repaired.output and "check after repair: consistent" in repaired.output
+    assert "repair: restored 1 missing vector(s)" in repaired.output and "check after repair: consistent" in repaired.output

@@ -115,3 +115,21 @@ def test_an_older_index_loads_while_chroma_is_unreachable(tmp_path: Path) -> Non
     assert isinstance(state(offline).sentence_vectors, ChromaRows) and not path.exists()
     offline.close()
     assert isinstance(state(open_engine(settings)).sentence_vectors, RowVectors)  # written once Chroma answers
+
+
+def test_repair_copies_lost_vectors_from_the_file_and_embeds_only_what_it_lacks(tmp_path: Path) -> None:
+    engine = open_engine(settings_for(tmp_path / "data"))
+    engine.ingest([demo_in_two_parts(tmp_path)[0]])
+    live = state(engine)
+    want = chroma_vectors(engine)
+    engine.vectors.delete(live.version, [live.table.passage_id(r) for r in (0, 3, 4)])
+    with open(file_of(engine), "r+b") as f:  # row 4 as a file made from a Chroma that had already lost it
+        f.seek(4 * live.meta["dim"] * 4)
+        f.write(np.zeros(live.meta["dim"], dtype="<f4").tobytes())
+    embedded: list[str] = []
+    encode = engine.embedder.encode
+    engine.embedder.encode = lambda texts: embedded.extend(texts) or encode(texts)  # type: ignore[method-assign]
+    assert engine.resync_vectors() == (3, 0, 1)
+    art = engine.store.get(live.table.article_id(4))
+    assert art is not None and embedded == [f"{art.title}: {art.text[slice(*live.table.span(4))]}"]
+    np.testing.assert_allclose(chroma_vectors(engine), want, atol=1e-6)
