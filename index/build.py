@@ -297,7 +297,10 @@ def drop_leftovers(vectors: VectorStore, index_dir: Path, live: IndexState | Non
             removed.append(f"collection {version}")
     if index_dir.exists():
         for folder in index_dir.iterdir():
-            if live is None or folder.name != live.files:
+            if folder.is_file():  # a sentence vectors file an interrupted ingest was writing
+                folder.unlink(missing_ok=True)
+                removed.append(f"file {folder.name}")
+            elif live is None or folder.name != live.files:
                 shutil.rmtree(folder, ignore_errors=True)
                 removed.append(f"folder {folder.name}")
     return removed

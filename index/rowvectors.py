@@ -68,8 +68,10 @@ class RowVectors:
         for i, row in enumerate(rows):
             if not 0 <= row < self.rows:
                 raise IndexError(f"row {row} is not among the {self.rows} rows of {self.path}")
-            if os.preadv(self._fd, [out[i]], row * self.row_bytes) != self.row_bytes:
+            raw = os.pread(self._fd, self.row_bytes, row * self.row_bytes)  # (os.preadv is not on macOS)
+            if len(raw) != self.row_bytes:
                 raise ValueError(f"{self.path}: short read at row {row}")
+            out[i] = np.frombuffer(raw, dtype=DTYPE)
         return out
 
     def place(self, dest: Path) -> None:

@@ -58,6 +58,8 @@ def test_sigkill_mid_reindex_keeps_live_index(tmp_path: Path) -> None:
     assert engine.ask("What did the Kremlin demand?").to_json() == before
     removed = engine.cleanup()
     assert any(r.startswith("collection ") for r in removed)
+    assert any(r.startswith("file .sentence-vectors-") for r in removed)  # the new version's vectors being written
+    assert not list(engine.index_dir.glob("*.part"))
     assert engine.vectors.versions() == [live]
     new = engine.reindex()
     assert new != live and engine.vectors.versions() == [new]
