@@ -69,33 +69,36 @@ def _key(text: str) -> bytes:
 
 class KnownVectors:
     """The live version's vectors by the exact text each embeds, so a reindex with the same embedder (equal
-    fingerprint) embeds only texts the live version lacks: sentences are read back from its collection,
-    paragraphs from its paragraphs.npy. Keys are 16-byte hashes of the texts (a million rows take ~100 MB)."""
+    fingerprint) embeds only texts the live version lacks: sentences are read back from its sentence vectors
+    file (from its collection while that file is not yet written), paragraphs from its paragraphs.npy. Keys are
+    16-byte hashes of the texts (a million rows take ~100 MB)."""
 
-    def __init__(self, vectors: VectorStore, live: IndexState, articles: Mapping[str, Article]):
-        self._vectors, self._version, self._paragraphs = vectors, live.version, live.para_vectors
+    def __init__(self, live: IndexState, articles: Mapping[str, Article]):
+        self._rows, self._paragraphs = live.sentence_vectors, live.para_vectors
         table = live.table
         ids, arts = table.cols["art"].tolist(), table.article_ids
         starts, ends = table.cols["start"].tolist(), table.cols["end"].tolist()
-        self.sentences: dict[bytes, str] = {}
+        self.sentences: dict[bytes, int] = {}
         for row, (a, s, e) in enumerate(zip(ids, starts, ends)):
             art = articles.get(arts[a])
             if art is not None:
-                self.sentences[_key(passage_text_for_embedding(art.title, art.text[s:e]))] = table.passage_id(row)
+                self.sentences[_key(passage_text_for_embedding(art.title, art.text[s:e]))] = row
         self.paragraphs = {_key(articles[a].text[s:e]): k for k, (a, s, e) in enumerate(table.paragraph_spans()) if a in articles}
 
     def sentence_vectors(self, texts: list[str]) -> dict[int, np.ndarray]:
-        """Index in `texts` -> vector, for the texts the live collection holds."""
-        wanted = {i: pid for i, t in enumerate(texts) if (pid := self.sentences.get(_key(t))) is not None}
+        """Index in `texts` -> vector, for the texts the live version holds a vector of (a row of zeros is one it
+        lacks: its file was written from a collection that had lost it)."""
+        wanted = {i: row for i, t in enumerate(texts) if (row := self.sentences.get(_key(t))) is not None}
+        rows = sorted(set(wanted.values()))
         try:
-            found = self._vectors.embeddings(self._version, sorted(set(wanted.values())))
+            found = dict(zip(rows, self._rows.get(rows)))
         except IndexUnavailable:
             raise
-        except Exception as exc:  # the live collection is gone or damaged: embed everything instead
+        except Exception as exc:  # the live vectors are gone or damaged: embed everything instead
             logger.warning("reindex: cannot read the live version's vectors (%s); embedding all sentences", exc)
             self.sentences.clear()
             return {}
-        return {i: found[pid] for i, pid in wanted.items() if pid in found}
+        return {i: found[row] for i, row in wanted.items() if found[row].any()}
 
     def paragraph_vectors(self, texts: list[str]) -> dict[int, np.ndarray]:
         return {i: self._paragraphs[k] for i, t in enumerate(texts) if (k := self.paragraphs.get(_key(t))) is not None}

@@ -190,7 +190,7 @@ class Engine:
             old = self._state
             known = None  # vectors the live version embedded with this same embedder are read back, not re-embedded
             if old is not None and (old.meta.get("fingerprint"), old.meta.get("dim")) == (self.embedder.fingerprint, self.embedder.dim):
-                known = KnownVectors(self.vectors, old, by_id)
+                known = KnownVectors(old, by_id)
             version = new_version()
             self.vectors.create(version, self.embedder.name, self.embedder.dim)
             logger.info("reindex: building version %s from %d articles", version, len(articles))
