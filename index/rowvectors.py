@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tempfile
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -109,9 +109,9 @@ class Writer:
 
     def __init__(self, directory: Path, dim: int):
         directory.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=directory, prefix=".sentence-vectors-", suffix=".part")
-        self._file = os.fdopen(fd, "wb")
-        self.tmp, self.dim, self.rows = Path(name), dim, 0
+        self.tmp = directory / f".sentence-vectors-{uuid.uuid4().hex}.part"
+        self._file = open(self.tmp, "xb")  # not mkstemp: its mode 0600 would stay on the version's file
+        self.dim, self.rows = dim, 0
 
     def __call__(self, vectors: np.ndarray) -> None:
         if vectors.ndim != 2 or vectors.shape[1] != self.dim:

@@ -49,6 +49,7 @@ def test_ingests_grow_the_file_and_leave_the_previous_rows_alone(tmp_path: Path)
     # the replaced state (a question may still hold it) reads the same rows as before
     assert np.array_equal(before.sentence_vectors.get(range(len(before.table))), old_rows)
     assert os.path.getsize(file_of(engine)) == len(after.table) * after.meta["dim"] * 4
+    assert file_of(engine).stat().st_mode & 0o777 == (engine.index_dir / after.files / "meta.json").stat().st_mode & 0o777
 
 
 def test_rows_left_by_an_interrupted_build_are_cut_off(tmp_path: Path) -> None:
