@@ -22,7 +22,7 @@ from corpus.store import ArticleStore
 from index.calibration import Model
 from index.embedder import Embedder
 from index.lexical import LexicalIndex
-from index.rowvectors import ChromaRows, Rows, RowVectors, Writer, open_rows
+from index.rowvectors import ChromaRows, Rows, Writer, open_rows
 from index.table import PassageTable
 from index.tokens import SentenceTokens
 from index.types import Passage
@@ -195,7 +195,6 @@ def resync(vectors: VectorStore, store: ArticleStore, state: IndexState, encode:
         vectors.delete(state.version, stray)
     missing = [rows[pid] for pid in sorted(rows.keys() - have)]
     arts = store.get_many(sorted({table.article_id(r) for r in missing}))
-    local = state.sentence_vectors if isinstance(state.sentence_vectors, RowVectors) else None  # not Chroma itself
     embedded = 0
     for i in range(0, len(missing), 256):
         chunk = missing[i : i + 256]
@@ -206,7 +205,7 @@ def resync(vectors: VectorStore, store: ArticleStore, state: IndexState, encode:
             passage = Passage(table.passage_id(r), art.id, int(table.cols["seq"][r]), int(table.cols["para"][r]), start, end, art.text[start:end])
             texts.append(passage_text_for_embedding(art.title, passage.text))
             metas.append(vector_metadata(passage, r, art))
-        vecs = local.get(chunk) if local is not None else np.zeros((len(chunk), state.meta["dim"]), dtype=np.float32)
+        vecs = state.sentence_vectors.get(chunk)  # zeros where the file lacks a vector (or is Chroma itself)
         lacking = np.flatnonzero(~vecs.any(axis=1))
         if len(lacking):
             vecs[lacking] = encode([texts[k] for k in lacking])
@@ -319,6 +318,7 @@ def load_live(store: ArticleStore, index_dir: Path, article: ArticleLookup, vect
     folder = index_dir / live["files"]
     meta = json.loads((folder / "meta.json").read_text())
     table = PassageTable.load(folder)
+    dim = int(meta["dim"])
 
     def sentences() -> list[str]:
         return [article(table.article_id(r)).text[slice(*table.span(r))] for r in range(len(table))]
@@ -335,8 +335,7 @@ def load_live(store: ArticleStore, index_dir: Path, article: ArticleLookup, vect
         load_or_rebuild(folder / "lexical_para", LexicalIndex.load, LexicalIndex.build, paras),
         np.load(folder / "paragraphs.npy", mmap_mode="r", allow_pickle=False),  # paged in as questions touch it
         load_or_rebuild(folder / "tokens", SentenceTokens.load, SentenceTokens.build, sentences),
-        open_rows(folder, len(table), int(meta["dim"]),
-                  ChromaRows(lambda ids: vectors.embeddings(live["version"], ids), table.passage_id, len(table), int(meta["dim"]))),
+        open_rows(folder, len(table), dim, ChromaRows(lambda ids: vectors.embeddings(live["version"], ids), table.passage_id, len(table), dim)),
     )
 
 
