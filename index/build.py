@@ -177,10 +177,24 @@ def embed_into(
     return embedded
 
 
+def embedding_inputs(state: IndexState, rows: list[int], articles: Mapping[str, Article]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The text each of `rows` embeds and its vector's Chroma metadata (`articles`: theirs, by id)."""
+    table = state.table
+    texts, metas = [], []
+    for r in rows:
+        art = articles[table.article_id(r)]
+        start, end = table.span(r)
+        passage = Passage(table.passage_id(r), art.id, int(table.cols["seq"][r]), int(table.cols["para"][r]), start, end, art.text[start:end])
+        texts.append(passage_text_for_embedding(art.title, passage.text))
+        metas.append(vector_metadata(passage, r, art))
+    return texts, metas
+
+
 def resync(vectors: VectorStore, store: ArticleStore, state: IndexState, encode: Callable[[list[str]], np.ndarray]) -> tuple[int, int, int]:
     """Make `state`'s collection hold exactly one vector per passage: put back missing ones, delete strays. A
     missing vector is copied from the version's own sentence vectors file; only one the file lacks too (a row
-    of zeros, written for a vector Chroma had already lost when the file was made from it) is embedded again.
+    of zeros, written for a vector Chroma had already lost when the file was made from it) is embedded again,
+    and written into the file's row as well.
 
     Args:
         encode: embeds passage texts (only called for vectors the file lacks, so a model loads only then).
@@ -198,17 +212,12 @@ def resync(vectors: VectorStore, store: ArticleStore, state: IndexState, encode:
     embedded = 0
     for i in range(0, len(missing), 256):
         chunk = missing[i : i + 256]
-        texts, metas = [], []
-        for r in chunk:
-            art = arts[table.article_id(r)]
-            start, end = table.span(r)
-            passage = Passage(table.passage_id(r), art.id, int(table.cols["seq"][r]), int(table.cols["para"][r]), start, end, art.text[start:end])
-            texts.append(passage_text_for_embedding(art.title, passage.text))
-            metas.append(vector_metadata(passage, r, art))
+        texts, metas = embedding_inputs(state, chunk, arts)
         vecs = state.sentence_vectors.get(chunk)  # zeros where the file lacks a vector (or is Chroma itself)
         lacking = np.flatnonzero(~vecs.any(axis=1))
         if len(lacking):
             vecs[lacking] = encode([texts[k] for k in lacking])
+            state.sentence_vectors.put([chunk[k] for k in lacking], vecs[lacking])
             embedded += len(lacking)
         vectors.add(state.version, [table.passage_id(r) for r in chunk], vecs, metas)
     return len(missing), len(stray), embedded

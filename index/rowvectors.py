@@ -6,7 +6,8 @@ from `chroma run`. Chroma keeps its own copy for the nearest-neighbour search.
 `sentence_vectors.f32` holds raw little-endian float32, row r at byte r × dim × 4 (dim is in meta.json).
 Append-only, like the lexical index: an ingest hard-links the live version's file into the new folder, cuts
 whatever lies past the live rows (left by an interrupted build) and appends the new rows. The live version only
-ever reads its own rows, so it is undisturbed. Reads use pread: the vectors stay in the page cache, not in the
+ever reads its own rows, so it is undisturbed. Only a repair (`parley stats --repair`) writes rows in place: the
+vectors of passages it embedded again. Reads use pread: the vectors stay in the page cache, not in the
 process's memory (1.5 GB of file at a million passages).
 
 An index built before this file existed gets it written from Chroma's copy when it is loaded; while Chroma is
@@ -42,6 +43,9 @@ class Rows(Protocol):
 
     def get(self, rows: Sequence[int]) -> np.ndarray: ...
 
+    def put(self, rows: Sequence[int], vectors: np.ndarray) -> None:
+        """Make `rows` read as `vectors` (a repair: vectors embedded again)."""
+
     def place(self, dest: Path) -> None:
         """Put these rows at the start of file `dest`, which does not exist yet."""
 
@@ -63,16 +67,33 @@ class RowVectors:
         if (fd := getattr(self, "_fd", None)) is not None:
             os.close(fd)
 
+    def _offset(self, row: int) -> int:
+        if not 0 <= row < self.rows:
+            raise IndexError(f"row {row} is not among the {self.rows} rows of {self.path}")
+        return row * self.row_bytes
+
     def get(self, rows: Sequence[int]) -> np.ndarray:
         out = np.empty((len(rows), self.dim), dtype=DTYPE)
         for i, row in enumerate(rows):
-            if not 0 <= row < self.rows:
-                raise IndexError(f"row {row} is not among the {self.rows} rows of {self.path}")
-            raw = os.pread(self._fd, self.row_bytes, row * self.row_bytes)  # (os.preadv is not on macOS)
+            raw = os.pread(self._fd, self.row_bytes, self._offset(row))  # (os.preadv is not on macOS)
             if len(raw) != self.row_bytes:
                 raise ValueError(f"{self.path}: short read at row {row}")
             out[i] = np.frombuffer(raw, dtype=DTYPE)
         return out
+
+    def put(self, rows: Sequence[int], vectors: np.ndarray) -> None:
+        """Overwrite whole rows in place (pwrite at each row's offset). Versions an ingest built on this file share
+        it by hard link and hold the same passages in these rows, so they read the repaired vectors too."""
+        data = np.ascontiguousarray(vectors, dtype=DTYPE)
+        if data.shape != (len(rows), self.dim):
+            raise ValueError(f"vectors of shape {vectors.shape} for {len(rows)} rows of {self.dim} dimensions")
+        fd = os.open(self.path, os.O_WRONLY)
+        try:
+            for row, vec in zip(rows, data):
+                if os.pwrite(fd, vec.tobytes(), self._offset(row)) != self.row_bytes:
+                    raise OSError(f"{self.path}: short write at row {row}")
+        finally:
+            os.close(fd)
 
     def place(self, dest: Path) -> None:
         try:
@@ -96,6 +117,9 @@ class ChromaRows:
             if (vec := found.get(pid)) is not None:
                 out[i] = vec
         return out
+
+    def put(self, rows: Sequence[int], vectors: np.ndarray) -> None:
+        """Nothing to write: these rows are Chroma's, and the caller puts the vectors there."""
 
     def place(self, dest: Path) -> None:
         with open(dest, "wb") as f:

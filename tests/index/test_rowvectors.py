@@ -134,3 +134,4 @@ def test_repair_copies_lost_vectors_from_the_file_and_embeds_only_what_it_lacks(
     art = engine.store.get(live.table.article_id(4))
     assert art is not None and embedded == [f"{art.title}: {art.text[slice(*live.table.span(4))]}"]
     np.testing.assert_allclose(chroma_vectors(engine), want, atol=1e-6)
+    assert_matches_chroma(engine)  # the embedded vector is in the file's zero row too
