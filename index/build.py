@@ -22,7 +22,7 @@ from corpus.store import ArticleStore
 from index.calibration import Model
 from index.embedder import Embedder
 from index.lexical import LexicalIndex
-from index.rowvectors import ChromaRows, Rows, Writer, open_rows
+from index.rowvectors import READ_BATCH, ChromaRows, Rows, RowVectors, Writer, open_rows
 from index.table import PassageTable
 from index.tokens import SentenceTokens
 from index.types import Passage
@@ -221,6 +221,71 @@ def resync(vectors: VectorStore, store: ArticleStore, state: IndexState, encode:
             embedded += len(lacking)
         vectors.add(state.version, [table.passage_id(r) for r in chunk], vecs, metas)
     return len(missing), len(stray), embedded
+
+
+# How `parley stats --check` compares a version's sentence vectors file with its collection
+COMPARE_ALL = 5000  # a table of at most this many rows has every row compared
+COMPARE_SAMPLE = 2000  # a larger one this many evenly spaced rows, and every all-zero row of the file
+AGREE = 0.999  # the least cosine between a row's two vectors that counts as the same vector
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """What `compare_vectors` found: the rows whose vector in the file is not the one Chroma holds."""
+
+    disagree: list[int]
+    compared: int  # rows looked at (those Chroma has no vector of are not counted as disagreeing)
+    rows: int  # the table's
+    sampled: bool
+
+    def describe(self) -> str:
+        if not self.sampled:
+            return f"all {self.rows:,} rows compared"
+        return (f"{self.compared:,} of {self.rows:,} rows compared: {COMPARE_SAMPLE:,} evenly spaced and every "
+                f"all-zero row of the file, the rest unchecked")
+
+
+def compare_vectors(vectors: VectorStore, state: IndexState, every_row: bool = False) -> Agreement | None:
+    """Compare the vectors of `state`'s sentence vectors file with its collection's under each row's passage id:
+    every row of a table of at most COMPARE_ALL rows (or with `every_row`), else a sample (COMPARE_SAMPLE evenly
+    spaced rows and every row of zeros, found by streaming the file). A row disagrees when the cosine is below
+    AGREE, which a row of zeros is whenever Chroma has the vector. None when the version has no file (its rows
+    are read from Chroma: nothing to compare)."""
+    file = state.sentence_vectors
+    if not isinstance(file, RowVectors):
+        return None
+    n = len(state.table)
+    sampled = n > COMPARE_ALL and not every_row
+    rows = np.union1d(np.linspace(0, n - 1, COMPARE_SAMPLE).astype(np.int64), file.zero_rows()) if sampled else np.arange(n)
+    disagree: list[int] = []
+    for start in range(0, len(rows), READ_BATCH):
+        chunk = rows[start : start + READ_BATCH].tolist()
+        ids = [state.table.passage_id(r) for r in chunk]
+        theirs = vectors.embeddings(state.version, ids)
+        have = [k for k, pid in enumerate(ids) if pid in theirs]  # the others are missing_vectors
+        if not have:
+            continue
+        ours = file.get([chunk[k] for k in have]).astype(np.float64)
+        chroma = np.stack([theirs[ids[k]] for k in have]).astype(np.float64)
+        norms = np.linalg.norm(ours, axis=1) * np.linalg.norm(chroma, axis=1)
+        cosine = (ours * chroma).sum(axis=1) / np.where(norms > 0, norms, 1.0)
+        same = (cosine >= AGREE) | (ours == chroma).all(axis=1)  # not `cosine < AGREE`: a NaN row disagrees
+        disagree += [chunk[have[k]] for k in np.flatnonzero(~same)]
+    return Agreement(disagree, len(rows), n, sampled)
+
+
+def rewrite(vectors: VectorStore, store: ArticleStore, state: IndexState, rows: list[int], encode: Callable[[list[str]], np.ndarray]) -> int:
+    """Embed the passages of `rows` again and write each vector over its row of `state`'s sentence vectors file
+    and into its collection (the two disagreed, so neither is trusted). Returns how many were written."""
+    table = state.table
+    arts = store.get_many(sorted({table.article_id(r) for r in rows}))
+    for i in range(0, len(rows), 256):
+        chunk = rows[i : i + 256]
+        texts, metas = embedding_inputs(state, chunk, arts)
+        vecs = encode(texts)
+        state.sentence_vectors.put(chunk, vecs)
+        vectors.add(state.version, [table.passage_id(r) for r in chunk], vecs, metas)
+    return len(rows)
 
 
 def build(

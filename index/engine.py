@@ -26,11 +26,13 @@ from index.build import (
     KnownVectors,
     Progress,
     build,
+    compare_vectors,
     drop_leftovers,
     embed_into,
     load_live,
     new_version,
     resync,
+    rewrite,
     switch,
 )
 from index.articles import ArticleCache, passage_texts
@@ -254,6 +256,17 @@ class Engine:
             if state is None:
                 return 0, 0, 0
             return resync(self.vectors, self.store, state, lambda texts: self.embedder.encode(texts))
+
+    def rewrite_vectors(self) -> tuple[int, int]:
+        """Compare every row of the live version's sentence vectors file with its collection and embed again each
+        passage whose two vectors disagree, writing the vector into both. Returns (rewritten, rows compared);
+        (0, 0) when the version has no file (its rows are read from Chroma)."""
+        with self._write:
+            state = self._state
+            found = None if state is None else compare_vectors(self.vectors, state, every_row=True)
+            if state is None or found is None:
+                return 0, 0
+            return rewrite(self.vectors, self.store, state, found.disagree, lambda texts: self.embedder.encode(texts)), found.compared
 
     def _build(self, version: str, passages: list[Passage], new_vectors: Writer, reuse: IndexState | None = None,
                known: KnownVectors | None = None) -> IndexState:

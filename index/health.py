@@ -1,8 +1,12 @@
-"""Index health: does the live index agree with the article store and with its Chroma collection?
+"""Index health: does the live index agree with the article store and with its Chroma collection, and does its
+sentence vectors file (index/rowvectors.py) hold the vectors Chroma holds?
 
-`check` lists every disagreement with a count and an example; `repair` fixes what can be fixed in place
-(missing vectors put back, stray vectors deleted, unindexed articles indexed, leftover versions dropped) and
-rebuilds when passages name articles the store no longer has. Used by `parley stats --check` / `--repair`.
+`check` lists every disagreement with a count and an example. The file is compared with Chroma on every row up
+to 5,000 passages, on a sample beyond (2,000 evenly spaced rows and every all-zero row); the report says which.
+`repair` fixes what can be fixed in place (missing vectors put back, stray vectors deleted, every row of the file
+compared and each passage whose two vectors disagree embedded again into both, unindexed articles indexed,
+leftover versions dropped) and rebuilds when passages name articles the store no longer has. Used by
+`parley stats --check` / `--repair`.
 """
 
 from __future__ import annotations
@@ -10,13 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from index.build import compare_vectors
+
 if TYPE_CHECKING:
     from index.engine import Engine
 
 
 @dataclass(frozen=True)
 class Problem:
-    code: str  # unindexed_articles, orphaned_passages, missing_vectors, stray_vectors, leftover_versions
+    code: str  # unindexed_articles, orphaned_passages, missing_vectors, stray_vectors, vector_mismatch, leftover_versions
     count: int
     text: str
     examples: tuple[str, ...] = ()
@@ -30,6 +36,7 @@ class Health:
     vectors: int
     versions: tuple[str, ...]
     problems: tuple[Problem, ...] = field(default=())
+    compared: str = ""  # which rows of the sentence vectors file were compared with Chroma ("" if it was not)
 
     @property
     def ok(self) -> bool:
@@ -39,12 +46,13 @@ class Health:
         head = (f"live version {self.version}: {self.articles} articles stored, {self.passages} passages, "
                 f"{self.vectors} vectors; collections: {', '.join(self.versions) or 'none'}")
         if self.ok:
-            return [head, "consistent: every stored article is indexed and every passage has exactly one vector"]
+            file = f" (the sentence vectors file agrees with Chroma: {self.compared})" if self.compared else ""
+            return [head, f"consistent: every stored article is indexed and every passage has exactly one vector{file}"]
         return [head] + [f"{p.code}: {p.text}" + (f" (e.g. {', '.join(p.examples)})" if p.examples else "") for p in self.problems]
 
 
 def check(engine: Engine) -> Health:
-    """Compare the article store, the live passage table and the live Chroma collection."""
+    """Compare the article store, the live passage table, the live Chroma collection and its sentence vectors file."""
     state = engine._state
     stored = set(engine.store.ids())
     versions = tuple(engine.vectors.versions())
@@ -65,9 +73,14 @@ def check(engine: Engine) -> Health:
         problems.append(Problem("missing_vectors", len(missing), f"{len(missing)} passage(s) have no vector in Chroma", tuple(missing[:3])))
     if stray := sorted(vector_ids - passage_ids):
         problems.append(Problem("stray_vectors", len(stray), f"{len(stray)} vector(s) belong to no passage", tuple(stray[:3])))
+    agreement = compare_vectors(engine.vectors, state)
+    if agreement is not None and (wrong := agreement.disagree):
+        problems.append(Problem("vector_mismatch", len(wrong), f"{len(wrong)} passage(s) have another vector in the sentence vectors "
+                                f"file than in Chroma ({agreement.describe()})", tuple(table.passage_id(r) for r in wrong[:3])))
     if leftovers := [v for v in versions if v != state.version]:
         problems.append(Problem("leftover_versions", len(leftovers), f"{len(leftovers)} collection(s) of unfinished or old builds", tuple(leftovers[:3])))
-    return Health(state.version, len(stored), len(table), len(vector_ids), versions, tuple(problems))
+    compared = agreement.describe() if agreement is not None else ""
+    return Health(state.version, len(stored), len(table), len(vector_ids), versions, tuple(problems), compared)
 
 
 def repair(engine: Engine, health: Health | None = None) -> list[str]:
@@ -85,6 +98,10 @@ def repair(engine: Engine, health: Health | None = None) -> list[str]:
         fixed = engine.resync_vectors()
         done.append(f"restored {fixed[0]} missing vector(s) ({fixed[2]} embedded again, the rest copied from the "
                     f"index's own sentence vectors), deleted {fixed[1]} stray vector(s)")
+    if "vector_mismatch" in codes:
+        rewritten, compared = engine.rewrite_vectors()
+        done.append(f"rewrote {rewritten} sentence vector(s) that disagreed with Chroma (embedded again; "
+                    f"all {compared:,} rows compared)")
     if "unindexed_articles" in codes:
         done.append(f"indexed {engine.index_pending()} passage(s) of unindexed articles")
     return done

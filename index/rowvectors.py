@@ -95,6 +95,20 @@ class RowVectors:
         finally:
             os.close(fd)
 
+    def zero_rows(self, chunk_bytes: int = 1 << 24) -> np.ndarray:
+        """The rows that are all zeros (vectors the file lacks), found by reading the file in chunks of about
+        `chunk_bytes`."""
+        step = max(1, chunk_bytes // self.row_bytes)
+        found = [np.empty(0, dtype=np.int64)]
+        for start in range(0, self.rows, step):
+            n = min(step, self.rows - start)
+            raw = os.pread(self._fd, n * self.row_bytes, start * self.row_bytes)
+            if len(raw) != n * self.row_bytes:
+                raise ValueError(f"{self.path}: short read at row {start}")
+            block = np.frombuffer(raw, dtype=DTYPE).reshape(n, self.dim)
+            found.append(start + np.flatnonzero(~block.any(axis=1)))
+        return np.concatenate(found)
+
     def place(self, dest: Path) -> None:
         try:
             os.link(self.path, dest)

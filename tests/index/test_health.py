@@ -6,13 +6,21 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
+import index.build
 from bot.cli import app
+from corpus.errors import IndexUnavailable
 from corpus.ingest import ingest_articles
 from corpus.loaders import make_article
+from index.build import IndexState, passage_text_for_embedding
+from index.engine import Engine
 from index.health import check, repair
-from tests.helpers import build_engine
+from index.rowvectors import NAME, ChromaRows
+from index.vectors import VectorStore, make_client_factory
+from tests.chroma_server import free_port
+from tests.helpers import build_engine, settings_for
 
 HASH_CONFIG = '[index]\nmodel = "hash-256"\nquality_gate = []\n'
 
@@ -21,7 +29,7 @@ def test_consistent_index_passes(tmp_path: Path) -> None:
     engine = build_engine(tmp_path)
     health = check(engine)
     assert health.ok and health.passages == health.vectors > 0 and health.versions == (health.version,)
-    assert "consistent" in health.lines()[-1]
+    assert "consistent" in health.lines()[-1] and f"agrees with Chroma: all {health.passages} rows compared" in health.lines()[-1]
 
 
 def test_every_disagreement_is_found_and_repaired_in_place(tmp_path: Path) -> None:
@@ -69,3 +77,108 @@ def test_cli_check_exits_1_until_repaired(tmp_path: Path) -> None:
     repaired = runner.invoke(app, [*args, "--repair"])
     assert repaired.exit_code == 0, repaired.output
     assert "repair: restored 1 missing vector(s)" in repaired.output and "check after repair: consistent" in repaired.output
+
+
+def live(engine: Engine) -> IndexState:
+    assert engine._state is not None
+    return engine._state
+
+
+def overwrite_file_row(engine: Engine, row: int, vector: np.ndarray) -> None:
+    """Write `vector` over `row` of the live version's sentence vectors file, behind the engine's back."""
+    with open(engine.index_dir / live(engine).files / NAME, "r+b") as f:
+        f.seek(row * live(engine).meta["dim"] * 4)
+        f.write(np.asarray(vector, dtype="<f4").tobytes())
+
+
+def fresh_vector(engine: Engine, row: int) -> np.ndarray:
+    """The vector the index embeds for `row`'s passage, embedded now."""
+    table = live(engine).table
+    art = engine.store.get(table.article_id(row))
+    assert art is not None
+    return engine.embedder.encode([passage_text_for_embedding(art.title, art.text[slice(*table.span(row))])])[0]
+
+
+def chroma_vector(engine: Engine, row: int) -> np.ndarray:
+    pid = live(engine).table.passage_id(row)
+    return engine.vectors.embeddings(live(engine).version, [pid])[pid]
+
+
+def other_vector(engine: Engine, row: int) -> np.ndarray:
+    """A unit vector far from `row`'s: another passage's vector, sign-flipped."""
+    return -live(engine).sentence_vectors.get([(row + 1) % len(live(engine).table)])[0]
+
+
+@pytest.mark.parametrize("broken", ["file", "chroma", "zeroed file"])
+def test_a_file_row_that_disagrees_with_chroma_is_embedded_again_into_both(tmp_path: Path, broken: str) -> None:
+    engine = build_engine(tmp_path)
+    row, n = 7, len(live(engine).table)
+    pid = live(engine).table.passage_id(row)
+    if broken == "chroma":
+        meta = {"row": row, "article_id": live(engine).table.article_id(row)}
+        engine.vectors.add(live(engine).version, [pid], other_vector(engine, row)[None, :], [meta])
+    else:
+        overwrite_file_row(engine, row, np.zeros(256) if broken == "zeroed file" else other_vector(engine, row))
+    health = check(engine)
+    assert [(p.code, p.count, p.examples) for p in health.problems] == [("vector_mismatch", 1, (pid,))]
+    assert f"vector_mismatch: 1 passage(s) have another vector in the sentence vectors file than in Chroma (all {n} rows compared)" in health.lines()[-1]
+    done = repair(engine, health)
+    assert done == [f"rewrote 1 sentence vector(s) that disagreed with Chroma (embedded again; all {n} rows compared)"]
+    assert check(engine).ok
+    want = fresh_vector(engine, row)
+    np.testing.assert_allclose(live(engine).sentence_vectors.get([row])[0], want, atol=1e-6)
+    np.testing.assert_allclose(chroma_vector(engine, row), want, atol=1e-6)
+
+
+def test_a_large_index_is_sampled_with_every_zero_row_and_repair_compares_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = build_engine(tmp_path)
+    n = len(live(engine).table)
+    monkeypatch.setattr(index.build, "COMPARE_ALL", 10)  # the demo's 23 passages count as a large index
+    monkeypatch.setattr(index.build, "COMPARE_SAMPLE", 5)  # rows 0, 5, 11, 16, 22
+    overwrite_file_row(engine, 3, np.zeros(256))  # off the sample, found by the scan for zero rows
+    overwrite_file_row(engine, 8, other_vector(engine, 8))  # off the sample: the check cannot see it
+    health = check(engine)
+    assert [(p.code, p.count) for p in health.problems] == [("vector_mismatch", 1)]
+    assert f"(6 of {n} rows compared: 5 evenly spaced and every all-zero row of the file, the rest unchecked)" in health.lines()[-1]
+    assert repair(engine, health) == [f"rewrote 2 sentence vector(s) that disagreed with Chroma (embedded again; all {n} rows compared)"]
+    for row in (3, 8):
+        np.testing.assert_allclose(live(engine).sentence_vectors.get([row])[0], fresh_vector(engine, row), atol=1e-6)
+    monkeypatch.setattr(index.build, "COMPARE_ALL", 5000)
+    assert check(engine).ok
+
+
+def test_a_row_chroma_lacks_is_reported_once_and_written_to_both(tmp_path: Path) -> None:
+    engine = build_engine(tmp_path)
+    pid = live(engine).table.passage_id(4)
+    engine.vectors.delete(live(engine).version, [pid])
+    overwrite_file_row(engine, 4, np.zeros(256))  # lost from both: only missing_vectors, not vector_mismatch too
+    health = check(engine)
+    assert [(p.code, p.count) for p in health.problems] == [("missing_vectors", 1)]
+    repair(engine, health)
+    assert check(engine).ok  # the file's row was written too, or the second check would find it zero
+    np.testing.assert_allclose(live(engine).sentence_vectors.get([4])[0], fresh_vector(engine, 4), atol=1e-6)
+
+
+def test_vectors_read_from_chroma_are_not_compared(tmp_path: Path) -> None:
+    engine = build_engine(tmp_path)
+    path = engine.index_dir / live(engine).files / NAME
+    engine.close()
+    path.unlink()
+
+    def down() -> None:
+        raise ConnectionError("connection refused")
+
+    settings = settings_for(tmp_path)
+    offline = Engine(settings.index, settings.data_dir, engine.tracked, embedder=engine.embedder, client_factory=down)
+    assert isinstance(live(offline).sentence_vectors, ChromaRows)
+    offline.vectors = VectorStore(make_client_factory("", settings.data_dir))  # Chroma is back after the load
+    health = check(offline)
+    assert health.ok and health.compared == "" and health.lines()[-1].endswith("has exactly one vector")
+
+
+def test_check_says_chroma_is_unreachable(tmp_path: Path) -> None:
+    engine = build_engine(tmp_path)
+    url = f"http://127.0.0.1:{free_port()}"
+    engine.vectors = VectorStore(make_client_factory(url, tmp_path), url)
+    with pytest.raises(IndexUnavailable, match="unreachable"):
+        check(engine)

@@ -135,3 +135,19 @@ def test_repair_copies_lost_vectors_from_the_file_and_embeds_only_what_it_lacks(
     assert art is not None and embedded == [f"{art.title}: {art.text[slice(*live.table.span(4))]}"]
     np.testing.assert_allclose(chroma_vectors(engine), want, atol=1e-6)
     assert_matches_chroma(engine)  # the embedded vector is in the file's zero row too
+
+
+def test_put_rewrites_whole_rows_in_place_and_zero_rows_streams_the_file(tmp_path: Path) -> None:
+    w = Writer(tmp_path, 4)
+    w(np.arange(1, 29, dtype=np.float32).reshape(7, 4))
+    rows = w.finish(tmp_path, None)
+    rows.put([1, 5], np.zeros((2, 4), dtype=np.float32))
+    rows.put([6], np.full((1, 4), 2.0))  # float64 given, float32 written
+    assert np.array_equal(rows.get([0, 1, 5, 6]), [[1, 2, 3, 4], [0, 0, 0, 0], [0, 0, 0, 0], [2, 2, 2, 2]])
+    assert os.path.getsize(rows.path) == 7 * 16
+    for chunk_bytes in (1, 16, 40, 1 << 24):  # a row at a time, chunks that end mid-table, all at once
+        assert rows.zero_rows(chunk_bytes).tolist() == [1, 5]
+    with pytest.raises(IndexError):
+        rows.put([7], np.zeros((1, 4)))
+    with pytest.raises(ValueError):
+        rows.put([0, 1], np.zeros((1, 4)))
