@@ -182,3 +182,23 @@ def test_check_says_chroma_is_unreachable(tmp_path: Path) -> None:
     engine.vectors = VectorStore(make_client_factory(url, tmp_path), url)
     with pytest.raises(IndexUnavailable, match="unreachable"):
         check(engine)
+
+
+def test_cli_reports_and_repairs_a_vector_mismatch(tmp_path: Path) -> None:
+    engine = build_engine(tmp_path)
+    n, pid = len(live(engine).table), live(engine).table.passage_id(2)
+    overwrite_file_row(engine, 2, other_vector(engine, 2))
+    engine.close()
+    config = tmp_path / "parley.toml"
+    config.write_text(HASH_CONFIG)
+    args = ["--config", str(config), "--data-dir", str(tmp_path / "data"), "stats"]
+    runner = CliRunner()
+    checked = runner.invoke(app, [*args, "--check"])
+    said = " ".join(checked.output.split())  # the console wraps at 80 columns
+    assert checked.exit_code == 1 and "check: vector_mismatch: 1 passage(s) have another vector" in said
+    assert f"(all {n} rows compared) (e.g. {pid})" in said
+    repaired = runner.invoke(app, [*args, "--repair"])
+    assert repaired.exit_code == 0, repaired.output
+    assert "repair: rewrote 1 sentence vector(s) that disagreed with Chroma (embedded again" in repaired.output
+    after = " ".join(repaired.output.split("check after repair: ")[1].split())
+    assert after == f"consistent: every stored article is indexed and every passage has exactly one vector (the sentence vectors file agrees with Chroma: all {n} rows compared)"
