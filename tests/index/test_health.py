@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 import index.build
 from bot.cli import app
@@ -63,18 +63,22 @@ def test_passages_of_a_vanished_article_trigger_a_rebuild(tmp_path: Path) -> Non
     assert check(engine).ok and engine.stats()["index_version"] != old
 
 
-def test_cli_check_exits_1_until_repaired(tmp_path: Path) -> None:
-    engine = build_engine(tmp_path)
-    engine.vectors.delete(str(engine.stats()["index_version"]), [engine._state.table.passage_id(0)])  # type: ignore[union-attr]
+def check_then_repair(engine: Engine, tmp_path: Path) -> tuple[Result, Result]:
+    """`parley stats --check`, then `--repair`, over `engine`'s data (closed first)."""
     engine.close()
     config = tmp_path / "parley.toml"
     config.write_text(HASH_CONFIG)
     args = ["--config", str(config), "--data-dir", str(tmp_path / "data"), "stats"]
     runner = CliRunner()
-    checked = runner.invoke(app, [*args, "--check"])
+    return runner.invoke(app, [*args, "--check"]), runner.invoke(app, [*args, "--repair"])
+
+
+def test_cli_check_exits_1_until_repaired(tmp_path: Path) -> None:
+    engine = build_engine(tmp_path)
+    engine.vectors.delete(str(engine.stats()["index_version"]), [engine._state.table.passage_id(0)])  # type: ignore[union-attr]
+    checked, repaired = check_then_repair(engine, tmp_path)
     assert checked.exit_code == 1 and "check: missing_vectors: 1 passage(s) have no vector in Chroma" in checked.output
     assert "(live)" in checked.output
-    repaired = runner.invoke(app, [*args, "--repair"])
     assert repaired.exit_code == 0, repaired.output
     assert "repair: restored 1 missing vector(s)" in repaired.output and "check after repair: consistent" in repaired.output
 
@@ -188,16 +192,10 @@ def test_cli_reports_and_repairs_a_vector_mismatch(tmp_path: Path) -> None:
     engine = build_engine(tmp_path)
     n, pid = len(live(engine).table), live(engine).table.passage_id(2)
     overwrite_file_row(engine, 2, other_vector(engine, 2))
-    engine.close()
-    config = tmp_path / "parley.toml"
-    config.write_text(HASH_CONFIG)
-    args = ["--config", str(config), "--data-dir", str(tmp_path / "data"), "stats"]
-    runner = CliRunner()
-    checked = runner.invoke(app, [*args, "--check"])
+    checked, repaired = check_then_repair(engine, tmp_path)
     said = " ".join(checked.output.split())  # the console wraps at 80 columns
     assert checked.exit_code == 1 and "check: vector_mismatch: 1 passage(s) have another vector" in said
     assert f"(all {n} rows compared) (e.g. {pid})" in said
-    repaired = runner.invoke(app, [*args, "--repair"])
     assert repaired.exit_code == 0, repaired.output
     assert "repair: rewrote 1 sentence vector(s) that disagreed with Chroma (embedded again" in repaired.output
     after = " ".join(repaired.output.split("check after repair: ")[1].split())
