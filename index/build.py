@@ -242,7 +242,7 @@ class Agreement:
         if not self.sampled:
             return f"all {self.rows:,} rows compared"
         return (f"{self.compared:,} of {self.rows:,} rows compared: {COMPARE_SAMPLE:,} evenly spaced and every "
-                f"all-zero row of the file, the rest unchecked")
+                f"all-zero row of the file, the rest unchecked; --full compares every row")
 
 
 def compare_vectors(vectors: VectorStore, state: IndexState, every_row: bool = False) -> Agreement | None:

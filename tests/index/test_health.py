@@ -143,7 +143,10 @@ def test_a_large_index_is_sampled_with_every_zero_row_and_repair_compares_all(tm
     overwrite_file_row(engine, 8, other_vector(engine, 8))  # off the sample: the check cannot see it
     health = check(engine)
     assert [(p.code, p.count) for p in health.problems] == [("vector_mismatch", 1)]
-    assert f"(6 of {n} rows compared: 5 evenly spaced and every all-zero row of the file, the rest unchecked)" in health.lines()[-1]
+    assert f"(6 of {n} rows compared: 5 evenly spaced and every all-zero row of the file, the rest unchecked; --full compares every row)" in health.lines()[-1]
+    full = check(engine, full=True)
+    assert [(p.code, p.count, p.examples[:2]) for p in full.problems] == [("vector_mismatch", 2, (live(engine).table.passage_id(3), live(engine).table.passage_id(8)))]
+    assert f"(all {n} rows compared)" in full.lines()[-1]
     assert repair(engine, health) == [f"rewrote 2 sentence vector(s) that disagreed with Chroma (embedded again; all {n} rows compared)"]
     for row in (3, 8):
         np.testing.assert_allclose(live(engine).sentence_vectors.get([row])[0], fresh_vector(engine, row), atol=1e-6)
@@ -200,3 +203,23 @@ def test_cli_reports_and_repairs_a_vector_mismatch(tmp_path: Path) -> None:
     assert "repair: rewrote 1 sentence vector(s) that disagreed with Chroma (embedded again" in repaired.output
     after = " ".join(repaired.output.split("check after repair: ")[1].split())
     assert after == f"consistent: every stored article is indexed and every passage has exactly one vector (the sentence vectors file agrees with Chroma: all {n} rows compared)"
+
+
+def test_cli_full_finds_what_the_sample_cannot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = build_engine(tmp_path)
+    monkeypatch.setattr(index.build, "COMPARE_ALL", 10)  # the demo's 23 passages count as a large index
+    monkeypatch.setattr(index.build, "COMPARE_SAMPLE", 5)  # rows 0, 5, 11, 16, 22
+    pid = live(engine).table.passage_id(8)
+    overwrite_file_row(engine, 8, other_vector(engine, 8))  # off the sample
+    engine.close()
+    config = tmp_path / "parley.toml"
+    config.write_text(HASH_CONFIG)
+    args = ["--config", str(config), "--data-dir", str(tmp_path / "data"), "stats"]
+    runner = CliRunner()
+    sampled = runner.invoke(app, [*args, "--check"])
+    assert sampled.exit_code == 0 and "the rest unchecked; --full compares every row" in " ".join(sampled.output.split())
+    full = runner.invoke(app, [*args, "--check", "--full"])
+    assert full.exit_code == 1 and "vector_mismatch: 1 passage(s)" in full.output and pid in full.output
+    repaired = runner.invoke(app, [*args, "--repair", "--full"])
+    assert repaired.exit_code == 0 and "repair: rewrote 1 sentence vector(s)" in repaired.output
+    assert "check after repair: consistent" in repaired.output
