@@ -208,19 +208,29 @@ def resync(vectors: VectorStore, store: ArticleStore, state: IndexState, encode:
     if stray:
         vectors.delete(state.version, stray)
     missing = [rows[pid] for pid in sorted(rows.keys() - have)]
-    arts = store.get_many(sorted({table.article_id(r) for r in missing}))
+    return len(missing), len(stray), put_back(vectors, store, state, missing, encode, from_file=True)
+
+
+def put_back(vectors: VectorStore, store: ArticleStore, state: IndexState, rows: list[int],
+             encode: Callable[[list[str]], np.ndarray], *, from_file: bool) -> int:
+    """Write the vectors of `rows` into `state`'s collection and its sentence vectors file. With `from_file` a row's
+    vector is copied from the file and only one the file lacks (a row of zeros, or the file is Chroma itself) is
+    embedded again; without, every row is embedded again (its two copies disagreed, so neither is trusted).
+    Returns how many were embedded."""
+    table = state.table
+    arts = store.get_many(sorted({table.article_id(r) for r in rows}))
     embedded = 0
-    for i in range(0, len(missing), 256):
-        chunk = missing[i : i + 256]
+    for i in range(0, len(rows), 256):
+        chunk = rows[i : i + 256]
         texts, metas = embedding_inputs(state, chunk, arts)
-        vecs = state.sentence_vectors.get(chunk)  # zeros where the file lacks a vector (or is Chroma itself)
+        vecs = state.sentence_vectors.get(chunk) if from_file else np.zeros((len(chunk), state.sentence_vectors.dim), dtype=np.float32)
         lacking = np.flatnonzero(~vecs.any(axis=1))
         if len(lacking):
             vecs[lacking] = encode([texts[k] for k in lacking])
             state.sentence_vectors.put([chunk[k] for k in lacking], vecs[lacking])
             embedded += len(lacking)
         vectors.add(state.version, [table.passage_id(r) for r in chunk], vecs, metas)
-    return len(missing), len(stray), embedded
+    return embedded
 
 
 # How `parley stats --check` compares a version's sentence vectors file with its collection
@@ -272,20 +282,6 @@ def compare_vectors(vectors: VectorStore, state: IndexState, every_row: bool = F
         same = (cosine >= AGREE) | (ours == chroma).all(axis=1)  # not `cosine < AGREE`: a NaN row disagrees
         disagree += [chunk[have[k]] for k in np.flatnonzero(~same)]
     return Agreement(disagree, len(rows), n, sampled)
-
-
-def rewrite(vectors: VectorStore, store: ArticleStore, state: IndexState, rows: list[int], encode: Callable[[list[str]], np.ndarray]) -> int:
-    """Embed the passages of `rows` again and write each vector over its row of `state`'s sentence vectors file
-    and into its collection (the two disagreed, so neither is trusted). Returns how many were written."""
-    table = state.table
-    arts = store.get_many(sorted({table.article_id(r) for r in rows}))
-    for i in range(0, len(rows), 256):
-        chunk = rows[i : i + 256]
-        texts, metas = embedding_inputs(state, chunk, arts)
-        vecs = encode(texts)
-        state.sentence_vectors.put(chunk, vecs)
-        vectors.add(state.version, [table.passage_id(r) for r in chunk], vecs, metas)
-    return len(rows)
 
 
 def build(

@@ -31,8 +31,8 @@ from index.build import (
     embed_into,
     load_live,
     new_version,
+    put_back,
     resync,
-    rewrite,
     switch,
 )
 from index.articles import ArticleCache, passage_texts
@@ -266,7 +266,8 @@ class Engine:
             found = None if state is None else compare_vectors(self.vectors, state, every_row=True)
             if state is None or found is None:
                 return 0, 0
-            return rewrite(self.vectors, self.store, state, found.disagree, lambda texts: self.embedder.encode(texts)), found.compared
+            encode = lambda texts: self.embedder.encode(texts)  # noqa: E731
+            return put_back(self.vectors, self.store, state, found.disagree, encode, from_file=False), found.compared
 
     def _build(self, version: str, passages: list[Passage], new_vectors: Writer, reuse: IndexState | None = None,
                known: KnownVectors | None = None) -> IndexState:
