@@ -247,6 +247,7 @@ class Agreement:
     compared: int  # rows looked at (those Chroma has no vector of are not counted as disagreeing)
     rows: int  # the table's
     sampled: bool
+    files: str  # the state's (each build of a version has its own), so a repair can tell the comparison is current
 
     def describe(self) -> str:
         if not self.sampled:
@@ -281,7 +282,7 @@ def compare_vectors(vectors: VectorStore, state: IndexState, every_row: bool = F
         cosine = (ours * chroma).sum(axis=1) / np.where(norms > 0, norms, 1.0)
         same = (cosine >= AGREE) | (ours == chroma).all(axis=1)  # not `cosine < AGREE`: a NaN row disagrees
         disagree += [chunk[have[k]] for k in np.flatnonzero(~same)]
-    return Agreement(disagree, len(rows), n, sampled)
+    return Agreement(disagree, len(rows), n, sampled, state.files)
 
 
 def build(

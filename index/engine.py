@@ -21,6 +21,7 @@ from corpus.ingest import IngestReport, ingest_articles, ingest_paths
 from corpus.model import Article
 from corpus.store import ArticleStore
 from index.build import (
+    Agreement,
     Cancelled,
     IndexState,
     KnownVectors,
@@ -257,13 +258,16 @@ class Engine:
                 return 0, 0, 0
             return resync(self.vectors, self.store, state, lambda texts: self.embedder.encode(texts))
 
-    def rewrite_vectors(self) -> tuple[int, int]:
+    def rewrite_vectors(self, found: Agreement | None = None) -> tuple[int, int]:
         """Compare every row of the live version's sentence vectors file with its collection and embed again each
-        passage whose two vectors disagree, writing the vector into both. Returns (rewritten, rows compared);
-        (0, 0) when the version has no file (its rows are read from Chroma)."""
+        passage whose two vectors disagree, writing the vector into both. `found` is a comparison already made
+        (`parley stats --check --full`): used when it covered every row of the live state, instead of comparing
+        again. Returns (rewritten, rows compared); (0, 0) when the version has no file (its rows are read from
+        Chroma)."""
         with self._write:
             state = self._state
-            found = None if state is None else compare_vectors(self.vectors, state, every_row=True)
+            if state is not None and (found is None or found.sampled or found.files != state.files):
+                found = compare_vectors(self.vectors, state, every_row=True)
             if state is None or found is None:
                 return 0, 0
             encode = lambda texts: self.embedder.encode(texts)  # noqa: E731

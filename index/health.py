@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from index.build import compare_vectors
+from index.build import Agreement, compare_vectors
 
 if TYPE_CHECKING:
     from index.engine import Engine
@@ -36,7 +36,12 @@ class Health:
     vectors: int
     versions: tuple[str, ...]
     problems: tuple[Problem, ...] = field(default=())
-    compared: str = ""  # which rows of the sentence vectors file were compared with Chroma ("" if it was not)
+    agreement: Agreement | None = None  # the sentence vectors file against Chroma (None: not compared)
+
+    @property
+    def compared(self) -> str:
+        """Which rows of the sentence vectors file were compared with Chroma ("" if it was not)."""
+        return self.agreement.describe() if self.agreement is not None else ""
 
     @property
     def ok(self) -> bool:
@@ -80,8 +85,7 @@ def check(engine: Engine, full: bool = False) -> Health:
                                 f"file than in Chroma ({agreement.describe()})", tuple(table.passage_id(r) for r in wrong[:3])))
     if leftovers := [v for v in versions if v != state.version]:
         problems.append(Problem("leftover_versions", len(leftovers), f"{len(leftovers)} collection(s) of unfinished or old builds", tuple(leftovers[:3])))
-    compared = agreement.describe() if agreement is not None else ""
-    return Health(state.version, len(stored), len(table), len(vector_ids), versions, tuple(problems), compared)
+    return Health(state.version, len(stored), len(table), len(vector_ids), versions, tuple(problems), agreement)
 
 
 def repair(engine: Engine, health: Health | None = None) -> list[str]:
@@ -100,7 +104,7 @@ def repair(engine: Engine, health: Health | None = None) -> list[str]:
         done.append(f"restored {fixed[0]} missing vector(s) ({fixed[2]} embedded again, the rest copied from the "
                     f"index's own sentence vectors), deleted {fixed[1]} stray vector(s)")
     if "vector_mismatch" in codes:
-        rewritten, compared = engine.rewrite_vectors()
+        rewritten, compared = engine.rewrite_vectors(health.agreement)
         done.append(f"rewrote {rewritten} sentence vector(s) that disagreed with Chroma (embedded again; "
                     f"all {compared:,} rows compared)")
     if "unindexed_articles" in codes:

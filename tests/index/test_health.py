@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 import index.build
+import index.engine
 from bot.cli import app
 from corpus.errors import IndexUnavailable
 from corpus.ingest import ingest_articles
@@ -152,6 +153,30 @@ def test_a_large_index_is_sampled_with_every_zero_row_and_repair_compares_all(tm
         np.testing.assert_allclose(live(engine).sentence_vectors.get([row])[0], fresh_vector(engine, row), atol=1e-6)
     monkeypatch.setattr(index.build, "COMPARE_ALL", 5000)
     assert check(engine).ok
+
+
+def test_repair_uses_a_full_checks_comparison_and_compares_again_after_a_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = build_engine(tmp_path)
+    overwrite_file_row(engine, 8, other_vector(engine, 8))
+    calls = []
+    compare = index.engine.compare_vectors
+    monkeypatch.setattr(index.engine, "compare_vectors", lambda *a, **kw: calls.append(kw) or compare(*a, **kw))
+    health = check(engine, full=True)
+    assert repair(engine, health) == [f"rewrote 1 sentence vector(s) that disagreed with Chroma (embedded again; all {len(live(engine).table)} rows compared)"]
+    assert calls == []  # the check's comparison of every row was used, not made again
+    np.testing.assert_allclose(live(engine).sentence_vectors.get([8])[0], fresh_vector(engine, 8), atol=1e-6)
+    monkeypatch.setattr(index.build, "COMPARE_ALL", 10)  # the demo's 23 passages count as a large index
+    monkeypatch.setattr(index.build, "COMPARE_SAMPLE", 5)  # rows 0, 5, 11, 16, 22
+    overwrite_file_row(engine, 3, np.zeros(256))  # found by the sample's zero-row scan
+    overwrite_file_row(engine, 8, other_vector(engine, 8))  # off the sample
+    assert repair(engine, check(engine)) == [f"rewrote 2 sentence vector(s) that disagreed with Chroma (embedded again; all {len(live(engine).table)} rows compared)"]
+    assert calls == [{"every_row": True}]  # a sample is not enough to repair from
+    overwrite_file_row(engine, 8, other_vector(engine, 8))
+    health = check(engine, full=True)
+    ingest_articles(engine.store, [make_article("Later", "Negotiators met again on Friday in Vienna.", source="Wire")])
+    engine.index_pending()  # a new build: the full comparison above no longer describes the live state
+    assert repair(engine, health) == [f"rewrote 1 sentence vector(s) that disagreed with Chroma (embedded again; all {len(live(engine).table)} rows compared)"]
+    assert len(calls) == 2
 
 
 def test_a_row_chroma_lacks_is_reported_once_and_written_to_both(tmp_path: Path) -> None:
